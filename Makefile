@@ -1,0 +1,59 @@
+# Plateau — the two commands: `make run` and `make test` (see README).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PLATEAU := $(VENV)/bin/plateau
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install test-deps assets migrate seed serve migrations clean
+
+$(PY):
+	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) assets
+
+# htmx comes from npm (pinned in package-lock.json) and is copied to a git-ignored folder.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.package-lock.json
+	mkdir -p src/plateau/web/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js src/plateau/web/static/vendor/htmx.min.js
+
+migrate: install
+	$(PLATEAU) migrate
+
+seed: migrate
+	$(PLATEAU) seed --if-empty
+
+run: seed
+	$(PLATEAU) serve --host $(HOST) --port $(PORT)
+
+# Debian's chromium drives the browser tests (Playwright never downloads one).
+/usr/bin/chromium:
+	if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-core; \
+	else echo "chromium missing: run 'sudo apt-get install chromium' (browser tests will be skipped)"; fi
+
+test-deps: install /usr/bin/chromium
+
+test: test-deps
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) bench/run.py
+
+# Pre-release only: rewrite migration 0001 from the models.
+migrations: install
+	$(PY) tools/regen_initial_migration.py
+
+clean:
+	rm -rf $(VENV) node_modules src/plateau/web/static/vendor

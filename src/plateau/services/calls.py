@@ -1,0 +1,536 @@
+"""Calls: place, ring, answer, talk, hold, transfer, hang up, qualify.
+
+Every transition goes through ``_apply`` which asks the domain state machine
+for the next state, accumulates the time spent in the state being left,
+writes a CallEvent and the outbox events for everyone concerned (the agent,
+the caller console, the floor) in the same transaction. A double click is
+harmless: repeating an action that already happened returns the call as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain import phones, prefs as prefs_rules
+from ..domain.agents import AgentState
+from ..domain.calls import (LIVE, TERMINAL, WAITING, WITH_AGENT, CallAction, CallState, Direction, Media,
+                            durations as live_durations, next_state, Transition)
+from ..domain.clock import as_utc
+from ..domain.contacts import formal_name
+from ..domain.errors import N_, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
+from ..domain.routing import Candidate, choose_agent
+from ..store.models import (AgentPresence, Call, CallEvent, Callback, Contact, ContactPhone, Disposition, Note,
+                            Queue, QueueDisposition, QueueMember, User, Utterance)
+from .agents import change_state, presence_of
+from .context import FLOOR, Actor, Context, emit, user_channel
+
+MAX_UTTERANCE = 2000
+MAX_NOTE = 5000
+
+_BUCKET = {
+    CallState.RINGING: "ring_seconds",
+    CallState.CONNECTED: "talk_seconds",
+    CallState.ON_HOLD: "hold_seconds",
+    CallState.WRAP_UP: "wrap_up_seconds",
+    CallState.OFFERED: "wait_seconds",
+    CallState.TRANSFERRED: "wait_seconds",
+}
+
+
+# --- placing and routing --------------------------------------------------------
+
+
+def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = None, region: str | None = None,
+               contact_id: int | None = None, media: str = Media.TEXT) -> Call:
+    """The caller console puts a call into a queue, from a typed number or a contact."""
+    if not actor.is_supervisor:
+        raise PermissionDenied(N_("Seuls les formateurs et superviseurs peuvent passer des appels depuis la console."))
+    with ctx.unit() as session:
+        now = ctx.now()
+        queue = session.get(Queue, queue_id) if queue_id else None
+        if queue is None or not queue.active:
+            raise ValidationError({"queue_id": DomainError(N_("Choisissez une file d'attente."), "queue_id")})
+        if contact_id:
+            contact = session.get(Contact, contact_id)
+            if contact is None or not contact.phones:
+                raise ValidationError({"contact_id": DomainError(N_("Ce contact n'a pas de numéro de téléphone."), "contact_id")})
+            caller_number = contact.phones[0].e164
+        else:
+            try:
+                caller_number = phones.parse(number or "", region or ctx.settings.default_region)
+            except ValidationError as exc:
+                error = exc.errors["phone"]
+                raise ValidationError({"number": DomainError(error.message, "number", **error.params)}) from None
+        call = Call(direction=Direction.INBOUND, media=Media(media), state=CallState.OFFERED, queue_id=queue.id,
+                    caller_number=caller_number, caller_user_id=actor.id, created_at=now, state_since=now,
+                    declined_by=[])
+        session.add(call)
+        session.flush()
+        _record(session, call, "offer", None, CallState.OFFERED, now, actor.id, {})
+        _notify(session, call, "offer", now)
+        _route_one(session, ctx, call, now)
+        return call
+
+
+def route_waiting(ctx: Context) -> int:
+    """Offer every waiting call, oldest first, to a free agent. Returns how many rang."""
+    rang = 0
+    with ctx.unit() as session:
+        now = ctx.now()
+        waiting = session.scalars(select(Call).where(Call.state.in_([s.value for s in WAITING]))
+                                  .order_by(Call.created_at, Call.id)).all()
+        for call in waiting:
+            if _route_one(session, ctx, call, now):
+                rang += 1
+    return rang
+
+
+def _candidates(session: Session, lock: bool) -> list[Candidate]:
+    query = select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE)
+    if lock and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    presences = session.scalars(query).all()
+    if not presences:
+        return []
+    members: dict[int, set[int]] = {}
+    for queue_id, user_id in session.execute(select(QueueMember.queue_id, QueueMember.user_id)
+                                             .where(QueueMember.user_id.in_([p.user_id for p in presences]))):
+        members.setdefault(user_id, set()).add(queue_id)
+    return [Candidate(p.user_id, as_utc(p.idle_since or p.since), frozenset(members.get(p.user_id, ())))
+            for p in presences]
+
+
+def _route_one(session: Session, ctx: Context, call: Call, now: datetime) -> bool:
+    if CallState(call.state) not in WAITING:
+        return False
+    agent_id = choose_agent(_candidates(session, lock=True), call.queue_id, target_agent_id=call.target_agent_id)
+    if agent_id is None:
+        return False
+    call.agent_id = agent_id
+    _apply(session, call, CallAction.RING, now, actor_id=None, data={"agent_id": agent_id})
+    change_state(session, agent_id, AgentState.ON_CALL, now, call_id=call.id)
+    return True
+
+
+def tick(ctx: Context) -> None:
+    """Expire rings past the agent's ring timeout, then route waiting calls.
+
+    An agent who lets a call ring out is put in pause ("Appel non décroché"),
+    as ACDs do, so the next call doesn't ring an empty seat.
+    """
+    with ctx.unit() as session:
+        now = ctx.now()
+        ringing = session.scalars(select(Call).where(Call.state == CallState.RINGING)).all()
+        for call in ringing:
+            agent = session.get(User, call.agent_id)
+            timeout = prefs_rules.effective(agent.prefs if agent else None)["ring_timeout_s"]
+            if (now - as_utc(call.state_since)).total_seconds() < timeout:
+                continue
+            agent_id = call.agent_id
+            call.declined_by = [*(call.declined_by or []), agent_id]
+            _apply(session, call, CallAction.RING_TIMEOUT, now, actor_id=None, data={"agent_id": agent_id},
+                   extra_recipients={agent_id})
+            call.agent_id = None
+            change_state(session, agent_id, AgentState.PAUSED, now, pause_reason="no_answer", call_id=call.id)
+    route_waiting(ctx)
+
+
+# --- the agent's and the caller's actions --------------------------------------------
+
+
+def answer(ctx: Context, actor: Actor, call_id: int) -> Call:
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        if call.agent_id == actor.id and CallState(call.state) in LIVE:
+            return call  # already answered: a double click answers once
+        if call.agent_id != actor.id:
+            raise IllegalTransition(N_("Cet appel ne sonne pas sur votre poste."))
+        _apply(session, call, CallAction.ANSWER, now, actor.id)
+        call.answered_at = call.answered_at or now
+        if call.contact_id is None:
+            matches = _matches(session, call.caller_number)
+            if len(matches) == 1:
+                call.contact_id = matches[0]
+        return call
+
+
+def hold(ctx: Context, actor: Actor, call_id: int) -> Call:
+    return _agent_action(ctx, actor, call_id, CallAction.HOLD, already=CallState.ON_HOLD)
+
+
+def resume(ctx: Context, actor: Actor, call_id: int) -> Call:
+    return _agent_action(ctx, actor, call_id, CallAction.RESUME, already=CallState.CONNECTED)
+
+
+def toggle_hold(ctx: Context, actor: Actor, call_id: int) -> Call:
+    with ctx.read() as session:
+        state = CallState(_load(session, call_id).state)
+    return resume(ctx, actor, call_id) if state == CallState.ON_HOLD else hold(ctx, actor, call_id)
+
+
+def _agent_action(ctx: Context, actor: Actor, call_id: int, action: CallAction, already: CallState) -> Call:
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        _require_agent(call, actor)
+        if call.state == already:
+            return call
+        _apply(session, call, action, now, actor.id)
+        return call
+
+
+def transfer(ctx: Context, actor: Actor, call_id: int, queue_id: int | None = None, agent_id: int | None = None,
+             note: str = "") -> Call:
+    """Send the call to another queue or a named agent; the note follows it."""
+    note = (note or "").strip()[:MAX_NOTE]
+    if bool(queue_id) == bool(agent_id):
+        raise ValidationError({"target": DomainError(N_("Choisissez une file ou un agent (l'un ou l'autre) pour le transfert."), "target")})
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        _require_agent(call, actor)
+        data: dict = {"from_agent_id": actor.id, "note": note}
+        if queue_id:
+            queue = session.get(Queue, queue_id)
+            if queue is None or not queue.active:
+                raise ValidationError({"target": DomainError(N_("File d'attente inconnue."), "target")})
+            call.queue_id = queue.id
+            call.target_agent_id = None
+            data["queue_id"] = queue.id
+        else:
+            if agent_id == actor.id:
+                raise ValidationError({"target": DomainError(N_("Vous ne pouvez pas vous transférer l'appel."), "target")})
+            target = session.get(User, agent_id)
+            presence = session.get(AgentPresence, agent_id)
+            if target is None or presence is None or presence.state != AgentState.AVAILABLE:
+                raise ValidationError({"target": DomainError(N_("Cet agent n'est pas disponible : choisissez-en un autre ou une file."), "target")})
+            call.target_agent_id = target.id
+            data["agent_id"] = target.id
+        call.transfer_note = note or None
+        _apply(session, call, CallAction.TRANSFER, now, actor.id, data=data, extra_recipients={actor.id})
+        call.agent_id = None
+        change_state(session, actor.id, AgentState.AVAILABLE, now, call_id=call.id)
+        _route_one(session, ctx, call, now)
+        return call
+
+
+def hang_up(ctx: Context, actor: Actor, call_id: int) -> Call:
+    """Either side hangs up. Before an answer the caller abandons the call."""
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        state = CallState(call.state)
+        is_agent = call.agent_id == actor.id
+        is_caller = call.caller_user_id == actor.id
+        if not (is_agent or is_caller):
+            raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
+        if state in (CallState.WRAP_UP, CallState.CLOSED, CallState.ABANDONED):
+            return call  # already hung up
+        if state in LIVE:
+            _apply(session, call, CallAction.HANG_UP, now, actor.id, data={"by": "agent" if is_agent else "caller"})
+            call.ended_at = now
+            change_state(session, call.agent_id, AgentState.WRAP_UP, now, call_id=call.id)
+            return call
+        if not is_caller:
+            raise IllegalTransition(N_("Cet appel n'est pas en cours : il ne peut pas être raccroché."))
+        ringing_agent = call.agent_id if state == CallState.RINGING else None
+        _apply(session, call, CallAction.ABANDON, now, actor.id, extra_recipients={ringing_agent} - {None})
+        call.ended_at = call.closed_at = now
+        if ringing_agent:
+            call.agent_id = None
+            change_state(session, ringing_agent, AgentState.AVAILABLE, now, call_id=call.id)
+        return call
+
+
+def say(ctx: Context, actor: Actor, call_id: int, text: str) -> Utterance:
+    """One typed line of the conversation, from the agent or the caller."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": DomainError(N_("Le message est vide."), "text")})
+    if len(text) > MAX_UTTERANCE:
+        raise ValidationError({"text": DomainError(N_("Le message dépasse %(max)s caractères."), "text", max=MAX_UTTERANCE)})
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id)
+        if actor.id == call.agent_id:
+            speaker = "agent"
+        elif actor.id == call.caller_user_id:
+            speaker = "caller"
+        else:
+            raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
+        if call.state == CallState.ON_HOLD:
+            raise IllegalTransition(N_("L'appel est en attente : reprenez-le pour parler."))
+        if call.state != CallState.CONNECTED:
+            raise IllegalTransition(N_("La ligne n'est pas ouverte : le message n'a pas été envoyé."))
+        utterance = Utterance(call_id=call.id, speaker=speaker, user_id=actor.id, text=text, media=call.media, at=now)
+        session.add(utterance)
+        session.flush()
+        payload = {"call_id": call.id, "id": utterance.id, "speaker": speaker, "text": text, "at": now.isoformat()}
+        for user_id in _recipients(call):
+            emit(session, user_channel(user_id), "utterance", payload, now)
+        return utterance
+
+
+def attach_contact(ctx: Context, actor: Actor, call_id: int, contact_id: int) -> Call:
+    """The screen pop settles on a contact: chosen from matches, or just created."""
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        if actor.id not in (call.agent_id, call.caller_user_id) and not actor.is_supervisor:
+            raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
+        if session.get(Contact, contact_id) is None:
+            raise NotFoundError(N_("Contact introuvable."))
+        if call.contact_id == contact_id:
+            return call
+        call.contact_id = contact_id
+        _record(session, call, "contact", call.state, call.state, now, actor.id, {"contact_id": contact_id})
+        _notify(session, call, "contact", now)
+        return call
+
+
+@dataclass
+class CallbackRequest:
+    """A callback asked for at wrap-up: local date and time, for me or for the team."""
+
+    date: str = ""
+    time: str = ""
+    assignee: str = "me"  # me | team
+    note: str = ""
+
+
+def close(ctx: Context, actor: Actor, call_id: int, disposition_id: int | None, note: str = "",
+          callback: CallbackRequest | None = None) -> Call:
+    """Qualify and close the call. Refused without a qualification from the queue's list."""
+    note = (note or "").strip()
+    errors: dict[str, DomainError] = {}
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        if call.state == CallState.CLOSED and call.agent_id == actor.id:
+            return call
+        _require_agent(call, actor)
+        if call.state != CallState.WRAP_UP:
+            raise IllegalTransition(N_("Raccrochez d'abord : seul un appel en post-appel peut être clôturé."))
+        allowed = set(session.scalars(select(QueueDisposition.disposition_id).where(QueueDisposition.queue_id == call.queue_id)))
+        disposition = session.get(Disposition, disposition_id) if disposition_id else None
+        if disposition is None or disposition.id not in allowed:
+            errors["disposition"] = DomainError(N_("Choisissez une qualification : l'appel ne peut pas être clôturé sans."), "disposition")
+        if len(note) > MAX_NOTE:
+            errors["note"] = DomainError(N_("La note dépasse %(max)s caractères."), "note", max=MAX_NOTE)
+        due = None
+        wants_callback = callback is not None and (callback.date or callback.time)
+        if wants_callback:
+            due = _callback_due(ctx, callback, now, errors)
+            if call.contact_id is None:
+                errors["callback_date"] = DomainError(N_("Associez d'abord une fiche client à l'appel pour programmer un rappel."), "callback_date")
+        elif disposition is not None and disposition.requires_callback:
+            errors["callback_date"] = DomainError(N_("Cette qualification demande un rappel : indiquez sa date et son heure."), "callback_date")
+        if errors:
+            raise ValidationError(errors)
+        call.disposition_id = disposition.id
+        if note:
+            session.add(Note(contact_id=call.contact_id, call_id=call.id, author_id=actor.id, body=note, created_at=now))
+        if due is not None:
+            session.add(Callback(contact_id=call.contact_id, call_id=call.id, due_at=due,
+                                 assigned_user_id=actor.id if callback.assignee == "me" else None,
+                                 queue_id=call.queue_id if callback.assignee != "me" else None,
+                                 note=(callback.note or "").strip()[:MAX_NOTE], created_by=actor.id, created_at=now))
+        _apply(session, call, CallAction.CLOSE, now, actor.id,
+               data={"disposition": disposition.code, "callback": due.isoformat() if due else None})
+        call.closed_at = now
+        change_state(session, actor.id, AgentState.AVAILABLE, now, call_id=call.id)
+    route_waiting(ctx)
+    return call
+
+
+def _callback_due(ctx: Context, request: CallbackRequest, now: datetime, errors: dict) -> datetime | None:
+    tz = ZoneInfo(ctx.settings.timezone)
+    try:
+        local = datetime.fromisoformat(f"{request.date.strip()}T{(request.time or '').strip() or '09:00'}")
+    except ValueError:
+        errors["callback_date"] = DomainError(N_("Date ou heure de rappel invalide (JJ/MM/AAAA et HH:MM)."), "callback_date")
+        return None
+    due = local.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    if due <= now:
+        errors["callback_date"] = DomainError(N_("Le rappel doit être programmé dans le futur."), "callback_date")
+        return None
+    if due > now + timedelta(days=366):
+        errors["callback_date"] = DomainError(N_("Le rappel doit être programmé dans l'année qui vient."), "callback_date")
+        return None
+    if request.assignee not in ("me", "team"):
+        errors["callback_assignee"] = DomainError(N_("Choisissez pour qui est le rappel."), "callback_assignee")
+    return due
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass
+class CallView:
+    """Everything a desktop or console shows about one call."""
+
+    call: Call
+    queue: Queue
+    contact: Contact | None
+    agent: User | None
+    caller: User | None
+    transcript: list[Utterance]
+    events: list[CallEvent]
+    dispositions: list[Disposition]
+    matches: list[int] = field(default_factory=list)
+    disposition: Disposition | None = None
+    now: datetime | None = None
+
+    @property
+    def state(self) -> CallState:
+        return CallState(self.call.state)
+
+    @property
+    def caller_label(self) -> str:
+        return formal_name(self.contact) if self.contact else phones.display(self.call.caller_number)
+
+    @property
+    def durations(self):
+        transitions = [Transition(CallAction(e.action), as_utc(e.at), CallState(e.to_state))
+                       for e in self.events if e.action in CallAction.__members__.values()]
+        end = None if self.state in TERMINAL else self.now
+        return live_durations(as_utc(self.call.created_at), transitions, end)
+
+
+def view(ctx: Context, call_id: int, actor: Actor | None = None) -> CallView:
+    with ctx.read() as session:
+        call = _load(session, call_id)
+        if actor is not None and not actor.is_supervisor and actor.id not in (call.agent_id, call.caller_user_id) \
+                and actor.id not in (call.declined_by or []):
+            raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
+        return _view(session, call, ctx.now())
+
+
+def _view(session: Session, call: Call, now: datetime) -> CallView:
+    dispositions = list(session.scalars(
+        select(Disposition).join(QueueDisposition, QueueDisposition.disposition_id == Disposition.id)
+        .where(QueueDisposition.queue_id == call.queue_id).order_by(QueueDisposition.position, Disposition.label)))
+    contact = session.get(Contact, call.contact_id) if call.contact_id else None
+    if contact is not None:
+        _ = list(contact.phones)  # load before the session closes
+    return CallView(
+        call=call,
+        queue=session.get(Queue, call.queue_id),
+        contact=contact,
+        agent=session.get(User, call.agent_id) if call.agent_id else None,
+        caller=session.get(User, call.caller_user_id) if call.caller_user_id else None,
+        transcript=list(session.scalars(select(Utterance).where(Utterance.call_id == call.id).order_by(Utterance.id))),
+        events=list(session.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))),
+        dispositions=dispositions,
+        matches=[] if contact else _matches(session, call.caller_number),
+        disposition=session.get(Disposition, call.disposition_id) if call.disposition_id else None,
+        now=now,
+    )
+
+
+def current_call_of(ctx: Context, agent_id: int) -> CallView | None:
+    """The call on the agent's desktop now (ringing, live or in wrap-up), if any."""
+    with ctx.read() as session:
+        call = session.scalars(select(Call).where(Call.agent_id == agent_id,
+                                                  Call.state.in_([s.value for s in WITH_AGENT]))
+                               .order_by(Call.id.desc()).limit(1)).first()
+        return _view(session, call, ctx.now()) if call else None
+
+
+def console_calls(ctx: Context, actor: Actor, recent_minutes: int = 30) -> list[CallView]:
+    """The trainer's calls: those in progress and those ended in the last half hour."""
+    with ctx.read() as session:
+        now = ctx.now()
+        calls = session.scalars(select(Call).where(Call.caller_user_id == actor.id,
+                                                   Call.created_at >= now - timedelta(minutes=recent_minutes))
+                                .order_by(Call.id.desc()).limit(20)).all()
+        return [_view(session, call, now) for call in calls]
+
+
+def queues(ctx: Context) -> list[Queue]:
+    with ctx.read() as session:
+        return list(session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.name)))
+
+
+def available_agents(ctx: Context, exclude: int | None = None) -> list[User]:
+    with ctx.read() as session:
+        return list(session.scalars(select(User).join(AgentPresence, AgentPresence.user_id == User.id)
+                                    .where(AgentPresence.state == AgentState.AVAILABLE, User.id != (exclude or 0))
+                                    .order_by(User.display_name)))
+
+
+# --- internals --------------------------------------------------------------------------
+
+
+def _load(session: Session, call_id: int, lock: bool = False) -> Call:
+    query = select(Call).where(Call.id == call_id)
+    if lock and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    call = session.scalars(query).first()
+    if call is None:
+        raise NotFoundError(N_("Appel introuvable."))
+    return call
+
+
+def _require_agent(call: Call, actor: Actor) -> None:
+    if call.agent_id != actor.id:
+        raise PermissionDenied(N_("Cet appel n'est pas sur votre poste."))
+
+
+def _matches(session: Session, e164: str) -> list[int]:
+    return list(session.scalars(select(ContactPhone.contact_id).where(ContactPhone.e164 == e164)
+                                .distinct().order_by(ContactPhone.contact_id).limit(20)))
+
+
+def _apply(session: Session, call: Call, action: CallAction, now: datetime, actor_id: int | None,
+           data: dict | None = None, extra_recipients: set[int] | None = None) -> None:
+    """One transition: state machine, time accounting, event row, notifications."""
+    source = CallState(call.state)
+    target = next_state(source, action)
+    bucket = _BUCKET.get(source)
+    if bucket:
+        elapsed = max(0.0, (now - as_utc(call.state_since)).total_seconds())
+        setattr(call, bucket, (getattr(call, bucket) or 0.0) + elapsed)
+    call.state = target
+    call.state_since = now
+    _record(session, call, action, source, target, now, actor_id, data or {})
+    _notify(session, call, str(action), now, extra_recipients)
+
+
+def _record(session: Session, call: Call, action: str, source, target, now: datetime, actor_id, data: dict) -> None:
+    session.add(CallEvent(call_id=call.id, action=str(action), from_state=str(source) if source else None,
+                          to_state=str(target), at=now, actor_id=actor_id, agent_id=call.agent_id,
+                          queue_id=call.queue_id, data=data))
+
+
+def _recipients(call: Call, extra: set[int] | None = None) -> set[int]:
+    return ({call.agent_id, call.caller_user_id} | (extra or set())) - {None}
+
+
+def _notify(session: Session, call: Call, action: str, now: datetime, extra: set[int] | None = None) -> None:
+    queue = session.get(Queue, call.queue_id)
+    contact = session.get(Contact, call.contact_id) if call.contact_id else None
+    if contact is None:
+        matches = _matches(session, call.caller_number)
+        contact = session.get(Contact, matches[0]) if len(matches) == 1 else None
+    agent = session.get(User, call.agent_id) if call.agent_id else None
+    payload = {
+        "call_id": call.id,
+        "action": action,
+        "state": str(call.state),
+        "queue": queue.name if queue else "",
+        "caller": formal_name(contact) if contact else "",
+        "number": phones.display(call.caller_number),
+        "agent": agent.display_name if agent else "",
+        "agent_id": call.agent_id,
+        "at": now.isoformat(),
+    }
+    for user_id in _recipients(call, extra):
+        emit(session, user_channel(user_id), "call", payload, now)
+    emit(session, FLOOR, "call", payload, now)

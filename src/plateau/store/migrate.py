@@ -1,0 +1,35 @@
+"""Alembic, driven from code (``plateau migrate``, tests, ``make run``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from .db import normalise_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def autogenerate(url: str, message: str, rev_id: str | None = None) -> None:
+    command.revision(alembic_config(url), message=message, autogenerate=True, rev_id=rev_id)
+
+
+def regenerate_initial(scratch_url: str) -> None:
+    """Rewrite 0001 from the models. Only while nothing has been released:
+    once a database in the wild runs 0001, changes go in new revisions."""
+    for old in (MIGRATIONS / "versions").glob("0001_*.py"):
+        old.unlink()
+    autogenerate(scratch_url, "initial schema", rev_id="0001")

@@ -1,0 +1,415 @@
+"""Tables. One module so Alembic sees the whole schema; repositories live beside it.
+
+Conventions: UTC timestamps (``UtcDateTime`` puts the zone back on SQLite),
+``version`` columns for optimistic locking where people edit concurrently,
+phone numbers in E.164, folded (unaccented, lower-case) copies of searchable
+text so that search is an index lookup on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- people -----------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # agent | supervisor | admin
+    locale: Mapped[str] = mapped_column(String(8), default="fr")
+    #: accessibility and desktop preferences: shortcuts, ring_timeout_s,
+    #: wrap_up_limit_s, session_timeout_min (WCAG 2.2.1 adjustable timings)
+    prefs: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AgentPresence(Base):
+    """The current state of each agent; ``agent_state_changes`` keeps the log."""
+
+    __tablename__ = "agent_presence"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="offline")
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: when the agent last became free: "longest idle" routing orders by it
+    idle_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AgentStateChange(Base):
+    __tablename__ = "agent_state_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+
+
+# --- queues, scripts, dispositions --------------------------------------------
+
+
+class CallScript(Base):
+    """A call script ("guide d'entretien"); ``content`` is validated YAML."""
+
+    __tablename__ = "call_scripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Disposition(Base):
+    """A call qualification code ("Information donnée", "Vente", …)."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    #: suggests scheduling a callback when chosen ("Rappel à programmer")
+    requires_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: counts as a reached/argued contact in reports
+    is_contact: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Queue(Base):
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    script_id: Mapped[int | None] = mapped_column(ForeignKey("call_scripts.id"))
+    ring_timeout_s: Mapped[int] = mapped_column(Integer, default=20)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    script: Mapped[CallScript | None] = relationship()
+
+
+class QueueDisposition(Base):
+    __tablename__ = "queue_dispositions"
+
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+    disposition_id: Mapped[int] = mapped_column(ForeignKey("dispositions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QueueMember(Base):
+    __tablename__ = "queue_members"
+
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+# --- CRM ------------------------------------------------------------------------
+
+
+class Contact(Base):
+    """A person or a company of the customer file ("fichier client")."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="person")  # person | company
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    customer_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="prospect")  # client | prospect
+    civility: Mapped[str | None] = mapped_column(String(16))  # M. | Mme
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    #: folded "last first company" for accent/case-insensitive search
+    search_name: Mapped[str] = mapped_column(String(400), index=True, default="")
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), default="FR")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    socio_professional_category: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    prospect_temperature: Mapped[str | None] = mapped_column(String(8))  # cold | warm | hot
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    consent_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    opposition: Mapped[bool] = mapped_column(Boolean, default=False)
+    qualification: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    phones: Mapped[list["ContactPhone"]] = relationship(
+        back_populates="contact", order_by="ContactPhone.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ContactPhone(Base):
+    __tablename__ = "contact_phones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    e164: Mapped[str] = mapped_column(String(20), index=True)
+    label: Mapped[str] = mapped_column(String(32), default="mobile")  # mobile | home | work | other
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    contact: Mapped[Contact] = relationship(back_populates="phones")
+
+
+class ContactChange(Base):
+    """One field of one contact changed: the history ("historique") keeps all."""
+
+    __tablename__ = "contact_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: a call's note stays with the call even when the caller has no record yet
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Callback(Base):
+    """A callback promised to a contact: for one agent or for the queue's team."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: product sheet in Markdown-like plain text
+    sheet: Mapped[str] = mapped_column(Text, default="")
+    price_label: Mapped[str] = mapped_column(String(200), default="")
+
+
+class KnowledgeArticle(Base):
+    __tablename__ = "kb_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text)
+    #: folded title + body for accent-insensitive search
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- calls ----------------------------------------------------------------------
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), default="inbound")
+    media: Mapped[str] = mapped_column(String(8), default="text")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
+    caller_number: Mapped[str] = mapped_column(String(32), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    #: the agent the call rings for or is with (None while waiting)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: the trainer (caller console) playing the caller, if any
+    caller_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: agent a transfer is aimed at, and the note that follows the call
+    target_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transfer_note: Mapped[str | None] = mapped_column(Text)
+    #: agents who let this call ring out (JSON list of ids)
+    declined_by: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    state_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ring_seconds: Mapped[float] = mapped_column(Float, default=0)
+    talk_seconds: Mapped[float] = mapped_column(Float, default=0)
+    hold_seconds: Mapped[float] = mapped_column(Float, default=0)
+    wrap_up_seconds: Mapped[float] = mapped_column(Float, default=0)
+    wait_seconds: Mapped[float] = mapped_column(Float, default=0)
+    disposition_id: Mapped[int | None] = mapped_column(ForeignKey("dispositions.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CallEvent(Base):
+    """Every transition of every call, committed when it happens."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Utterance(Base):
+    """One turn of the conversation; typed today, transcribed speech later."""
+
+    __tablename__ = "utterances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    speaker: Mapped[str] = mapped_column(String(16))  # agent | caller | system
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    media: Mapped[str] = mapped_column(String(8), default="text")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScriptAnswer(Base):
+    __tablename__ = "script_answers"
+    __table_args__ = (UniqueConstraint("call_id", "question_id", name="uq_script_answers_call_question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    script_id: Mapped[int | None] = mapped_column(ForeignKey("call_scripts.id"))
+    script_version: Mapped[int] = mapped_column(Integer, default=1)
+    step_id: Mapped[str] = mapped_column(String(64))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- events, jobs -----------------------------------------------------------------
+
+
+class Event(Base):
+    """The outbox: what browsers and other parts are told, in order, never lost.
+
+    A service writes its events in the same transaction as the change; the
+    bus only wakes the readers, which fetch rows after their last seen id
+    (that id is the SSE ``Last-Event-ID``).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_channel_id", "channel", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))  # "user:12", "floor"
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ImportJob(Base):
+    """A CSV import: its progress, then its report of rejected rows."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|done|failed
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported_rows: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_rows: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,77 @@
+"""The agent desktop ("poste agent"): one page, panels refreshed as fragments.
+
+The page is rendered whole (a reload mid-call restores everything: the call,
+its transcript, the contact, the script), then ``desktop.js`` listens to the
+event stream and re-fetches only the panels an event concerns, so text being
+typed elsewhere is never lost.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from ..domain.agents import CHOOSABLE_PAUSE_REASONS, PAUSE_REASONS, STATE_LABELS, AgentState
+from ..domain.calls import STATE_LABELS as CALL_STATE_LABELS, CallState
+from ..domain.prefs import SHORTCUT_LABELS
+from ..services import agents, calls
+from ..services.context import Context
+from ..store.models import User
+from .deps import current_user, get_ctx, page
+from .events import latest_event_id
+from .i18n import gettext
+
+router = APIRouter(include_in_schema=False)
+
+
+
+def _common(ctx: Context, user: User) -> dict:
+    view = calls.current_call_of(ctx, user.id)
+    return {
+        "view": view,
+        "presence": agents.get_presence(ctx, user.id),
+        "STATE_LABELS": STATE_LABELS,
+        "PAUSE_REASONS": PAUSE_REASONS,
+        "CHOOSABLE_PAUSE_REASONS": CHOOSABLE_PAUSE_REASONS,
+        "CALL_STATE_LABELS": CALL_STATE_LABELS,
+        "AgentState": AgentState,
+        "CallState": CallState,
+        "SHORTCUT_LABELS": SHORTCUT_LABELS,
+        "STATE_LABELS_TR": {str(code): gettext(label) for code, label in STATE_LABELS.items()},
+    }
+
+
+@router.get("/desktop")
+def desktop(request: Request, user: User = Depends(current_user), ctx: Context = Depends(get_ctx)):
+    data = _common(ctx, user)
+    data["last_event_id"] = latest_event_id(ctx)
+    data["queues"] = calls.queues(ctx)
+    data["transfer_agents"] = calls.available_agents(ctx, exclude=user.id)
+    data["contact_html"] = contact_fragment(request, ctx, data["view"])
+    return page(request, "desktop/desktop.html", **data)
+
+
+@router.get("/desktop/fragment/{name}")
+def fragment(name: str, request: Request, user: User = Depends(current_user), ctx: Context = Depends(get_ctx)):
+    data = _common(ctx, user)
+    if name == "contact":
+        return HTMLResponse(contact_fragment(request, ctx, data["view"]))
+    if name == "transfer":
+        data["queues"] = calls.queues(ctx)
+        data["transfer_agents"] = calls.available_agents(ctx, exclude=user.id)
+    if name not in ("presence", "status", "conversation", "wrapup", "transfer"):
+        return HTMLResponse("", status_code=404)
+    return page(request, f"desktop/_{name}.html", **data)
+
+
+def contact_fragment(request: Request, ctx: Context, view: calls.CallView | None) -> str:
+    """Screen pop: the matched contact, a choice among several, or the creation form."""
+    from . import contacts as contact_pages
+
+    if view is None or view.state in (CallState.RINGING,):
+        return page(request, "desktop/_contact_idle.html", view=view).body.decode()
+    if view.contact is not None:
+        return contact_pages.contact_panel(request, ctx, view.contact.id, call_id=view.call.id)
+    if len(view.matches) > 1:
+        return contact_pages.choice_panel(request, ctx, view.matches, call_id=view.call.id)
+    return contact_pages.create_panel(request, ctx, view.call.caller_number, call_id=view.call.id)

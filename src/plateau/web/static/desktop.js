@@ -1,0 +1,305 @@
+// Plateau — agent desktop: event stream, call actions, shortcuts, timers, ring sound.
+// Announcements go to the page's live regions and never move keyboard focus.
+(function () {
+  "use strict";
+  const root = document.getElementById("desktop");
+  if (!root) return;
+  const msg = (name, params) => {
+    let text = root.dataset["msg" + name.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || "";
+    for (const [key, value] of Object.entries(params || {})) text = text.split("%(" + key + ")s").join(value ?? "");
+    return text;
+  };
+  const announce = (text, urgent) => window.Plateau.announce(text, urgent);
+
+  // --- panels ------------------------------------------------------------
+  const PANELS = { presence: "presence-panel", status: "status-panel", conversation: "conversation-panel",
+                   wrapup: "wrapup-panel", contact: "contact-panel" };
+
+  /** Re-fetch panels, keeping focus on the element with the same id if it survives. */
+  async function refresh(names) {
+    for (const name of names) {
+      if (name === "script") { refreshScript(); continue; }
+      const target = document.getElementById(PANELS[name]);
+      if (!target) continue;
+      const focusedId = target.contains(document.activeElement) ? document.activeElement.id : null;
+      const response = await fetch("/desktop/fragment/" + name, { credentials: "same-origin" });
+      if (!response.ok) continue;
+      target.innerHTML = await response.text();
+      if (window.htmx) window.htmx.process(target);
+      if (name === "wrapup") target.hidden = !target.querySelector("#wrapup-form");
+      if (focusedId) {
+        const again = document.getElementById(focusedId);
+        if (again && !again.disabled) again.focus();
+        else {
+          // the control is gone (e.g. "Décrocher" after answering): land on the panel heading
+          const heading = target.querySelector("h2[tabindex]");
+          if (heading) heading.focus();
+        }
+      }
+    }
+    syncTimers();
+  }
+
+  function currentCallId() {
+    const status = document.getElementById("call-status");
+    return status ? status.dataset.callId : null;
+  }
+
+  async function refreshScript() {
+    const panel = document.getElementById("script-panel");
+    const callId = currentCallId();
+    const state = document.getElementById("call-status")?.dataset.state;
+    if (!panel) return;
+    if (!callId || state === "ringing") {
+      panel.innerHTML = panel.dataset.emptyHtml || panel.innerHTML;
+      return;
+    }
+    const response = await fetch("/desktop/script/" + callId, { credentials: "same-origin" });
+    if (response.ok) {
+      panel.innerHTML = await response.text();
+      if (window.htmx) window.htmx.process(panel);
+    }
+  }
+
+  // --- actions -------------------------------------------------------------
+  async function api(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": window.Plateau.token(), "Accept": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { /* empty body */ }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach((el) => { el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  /** Show field messages next to their fields; announce the first one. */
+  function showErrors(form, data) {
+    const errors = data.errors && Object.keys(data.errors).length ? data.errors : { [data.field || "_"]: data.detail };
+    let first = null;
+    for (const [field, text] of Object.entries(errors)) {
+      const slot = form.querySelector(`[data-error-for="${field}"]`);
+      if (slot) {
+        slot.textContent = text;
+        const input = form.querySelector(`[aria-describedby~="${slot.id}"]`);
+        if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+      }
+    }
+    const summary = form.querySelector("[role=alert]");
+    const all = Object.values(errors).join(" ");
+    if (summary) { summary.hidden = false; summary.textContent = all; } else announce(msg("error", { detail: all }), true);
+    return first;
+  }
+
+  const formBody = (form) => {
+    const body = {};
+    for (const [key, value] of new FormData(form).entries()) body[key] = value;
+    return body;
+  };
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-api]");
+    if (!button || !root.contains(button)) return;
+    event.preventDefault();
+    if (button.dataset.busy) return; // a double click sends once
+    button.dataset.busy = "1";
+    try {
+      const result = await api(button.dataset.api);
+      if (!result.ok) announce(msg("error", { detail: result.data.detail || result.status }), true);
+      else if (button.id === "call-answer") { stopRing(); await refresh(["status", "conversation", "contact", "script"]); }
+      else await refresh(["status"]);
+    } finally { delete button.dataset.busy; }
+  });
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!root.contains(form) || !form.dataset.api) return;
+    event.preventDefault();
+    clearErrors(form);
+    const body = formBody(form);
+    if (form.id === "transfer-form") {
+      body.queue_id = body.queue_id ? Number(body.queue_id) : null;
+      body.agent_id = body.agent_id ? Number(body.agent_id) : null;
+    }
+    if (form.id === "wrapup-form") body.disposition_id = body.disposition_id ? Number(body.disposition_id) : null;
+    const submit = form.querySelector("[type=submit]");
+    if (submit) submit.disabled = true;
+    try {
+      const result = await api(form.dataset.api, body);
+      if (!result.ok) { showErrors(form, result.data); return; }
+      if (form.id === "say-form") {
+        form.querySelector("textarea").value = "";
+        appendUtterance({ id: result.data.id, speaker: result.data.speaker, text: result.data.text, at: result.data.at });
+      } else if (form.id === "presence-form") {
+        await refresh(["presence", "status"]);
+      } else {
+        await refresh(["status", "conversation", "wrapup", "contact", "script", "presence"]);
+      }
+    } finally { if (submit && document.body.contains(submit)) submit.disabled = false; }
+  });
+
+  // Enter sends a line; Shift+Enter makes a new line.
+  document.addEventListener("keydown", (event) => {
+    if (event.target.id === "say-text" && event.key === "Enter" && !event.shiftKey && !event.altKey) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
+  });
+
+  // --- transcript ----------------------------------------------------------------
+  function appendUtterance(u) {
+    const list = document.getElementById("transcript");
+    if (!list || list.querySelector(`li[data-id="${u.id}"]`)) return;
+    const form = document.getElementById("say-form");
+    const li = document.createElement("li");
+    li.dataset.id = u.id;
+    const who = document.createElement("span");
+    who.className = "speaker";
+    who.textContent = u.speaker === "agent" ? form.dataset.speakerSelf : form.dataset.speakerOther;
+    const time = document.createElement("time");
+    time.dateTime = u.at;
+    time.textContent = new Date(u.at).toLocaleTimeString();
+    li.append(who, " ", time, " : ", document.createTextNode(u.text));
+    list.append(li);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  // --- event stream -----------------------------------------------------------------
+  const REFRESH = {
+    ring: ["status", "presence", "conversation", "contact", "script", "wrapup"],
+    answer: ["status", "conversation", "contact", "script"],
+    hold: ["status", "conversation"], resume: ["status", "conversation"],
+    hang_up: ["status", "conversation", "wrapup", "presence"],
+    close: ["status", "conversation", "wrapup", "contact", "script", "presence"],
+    abandon: ["status", "conversation", "contact", "script", "presence"],
+    ring_timeout: ["status", "conversation", "contact", "script", "presence"],
+    transfer: ["status", "conversation", "contact", "script", "presence", "wrapup"],
+    contact: ["contact", "script"],
+  };
+  const ANNOUNCE = { answer: "answer", hold: "hold", resume: "resume", hang_up: "hang-up", close: "close",
+                     abandon: "abandon", ring_timeout: "ring-timeout", transfer: "transfer" };
+  let lastId = Number(root.dataset.lastEventId || 0);
+  let source = null;
+
+  function connect() {
+    source = new EventSource("/events?after=" + lastId);
+    const status = document.getElementById("connection-status");
+    source.onopen = () => { if (status && !status.hidden) { status.hidden = true; announce(msg("online")); } };
+    source.onerror = () => { if (status && status.hidden) { status.hidden = false; announce(msg("offline")); } };
+    source.addEventListener("call", async (event) => {
+      lastId = Number(event.lastEventId) || lastId;
+      const data = JSON.parse(event.data);
+      const mine = data.agent_id === Number(root.dataset.userId);
+      if (data.action === "ring" && mine) {
+        announce(data.caller ? msg("ring", data) : msg("ring-unknown", data), true);
+        startRing();
+      } else if (data.action === "offer") {
+        return;
+      } else {
+        if (["answer", "abandon", "ring_timeout", "transfer", "close"].includes(data.action)) stopRing();
+        if (ANNOUNCE[data.action] && !(data.action === "transfer" && mine)) announce(msg(ANNOUNCE[data.action]), ["hang_up", "abandon", "ring_timeout"].includes(data.action));
+      }
+      await refresh(REFRESH[data.action] || ["status"]);
+      if (data.action === "hang_up") wrapupStarted = Date.now();
+    });
+    source.addEventListener("utterance", (event) => {
+      lastId = Number(event.lastEventId) || lastId;
+      const u = JSON.parse(event.data);
+      if (String(u.call_id) !== String(currentCallId())) return;
+      appendUtterance(u);
+      if (u.speaker === "caller") announce(msg("caller-said", { text: u.text }));
+    });
+    source.addEventListener("agent_state", async (event) => {
+      lastId = Number(event.lastEventId) || lastId;
+      const data = JSON.parse(event.data);
+      const labels = JSON.parse(root.dataset.stateLabels || "{}");
+      await refresh(["presence", "status"]);
+      announce(msg("state", { state: labels[data.state] || data.state }));
+    });
+  }
+
+  // --- timers (never announced every second: role=timer, aria-live=off) ---------------
+  let timerBase = null;
+  let wrapupStarted = null;
+  let wrapupWarned = false;
+  function syncTimers() {
+    const status = document.getElementById("call-status");
+    timerBase = status ? { state: status.dataset.state, talk: Number(status.dataset.talk), hold: Number(status.dataset.hold),
+                           wrapup: Number(status.dataset.wrapup), at: Date.now() } : null;
+    if (!status || status.dataset.state !== "wrap_up") { wrapupWarned = false; }
+  }
+  const fmt = (s) => { s = Math.max(0, Math.round(s)); const m = Math.floor(s / 60); return String(m).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0"); };
+  window.setInterval(() => {
+    if (!timerBase) return;
+    const elapsed = (Date.now() - timerBase.at) / 1000;
+    const talk = document.getElementById("call-timer");
+    const hold = document.getElementById("hold-timer");
+    const wrap = document.getElementById("wrapup-timer");
+    if (talk) talk.textContent = fmt(timerBase.talk + (timerBase.state === "connected" ? elapsed : 0));
+    if (hold) hold.textContent = fmt(timerBase.hold + (timerBase.state === "on_hold" ? elapsed : 0));
+    if (wrap) {
+      const spent = timerBase.wrapup + (timerBase.state === "wrap_up" ? elapsed : 0);
+      wrap.textContent = fmt(spent);
+      if (!wrapupWarned && spent > Number(root.dataset.wrapupLimit)) { wrapupWarned = true; announce(msg("wrapup-limit")); }
+    }
+  }, 1000);
+
+  // --- ring sound (Web Audio; silent if the browser refuses) ---------------------------
+  let ringTimer = null;
+  let audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 440;
+      gain.gain.value = 0.08;
+      osc.connect(gain).connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.4);
+    } catch (e) { /* no audio available */ }
+  }
+  function startRing() { stopRing(); beep(); ringTimer = window.setInterval(beep, 1500); }
+  function stopRing() { if (ringTimer) window.clearInterval(ringTimer); ringTimer = null; }
+
+  // --- keyboard shortcuts: Alt+Shift+key, remappable (WCAG 2.1.4) ----------------------
+  const shortcuts = JSON.parse(document.body.dataset.shortcuts || "{}");
+  const ACTIONS = {
+    answer: () => document.getElementById("call-answer")?.click(),
+    hold: () => document.getElementById("call-hold")?.click(),
+    hangup: () => document.getElementById("call-hangup")?.click(),
+    transfer: () => {
+      const box = document.getElementById("transfer-box");
+      if (box) { box.open = true; document.getElementById("transfer-queue")?.focus(); }
+    },
+    next_step: () => document.getElementById("script-next")?.click(),
+    save: () => document.getElementById("contact-save")?.click(),
+    controls: () => (document.getElementById("call-answer") || document.getElementById("call-hold") ||
+                     document.getElementById("wrapup-disposition") || document.getElementById("call-title"))?.focus(),
+    help: () => document.getElementById("help-dialog")?.showModal(),
+  };
+  document.addEventListener("keydown", (event) => {
+    if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
+    // the printed key first (AZERTY and QWERTY users press what they read), the physical key
+    // when Alt turns the letter into another character
+    const key = (/^[a-z0-9]$/i.test(event.key) ? event.key :
+                 event.code.startsWith("Key") ? event.code.slice(3) :
+                 event.code.startsWith("Digit") ? event.code.slice(5) : event.key).toUpperCase();
+    const action = Object.keys(shortcuts).find((name) => shortcuts[name] === key);
+    if (action && ACTIONS[action]) { event.preventDefault(); ACTIONS[action](); }
+  });
+  document.getElementById("help-open")?.addEventListener("click", () => document.getElementById("help-dialog").showModal());
+
+  // A ringing call found at page load (reload while ringing) rings again.
+  const status = document.getElementById("call-status");
+  if (status && status.dataset.state === "ringing") startRing();
+  const scriptPanel = document.getElementById("script-panel");
+  if (scriptPanel) scriptPanel.dataset.emptyHtml = scriptPanel.innerHTML;
+  syncTimers();
+  connect();
+})();
