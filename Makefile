@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install test-deps assets migrate seed serve migrations clean
+.PHONY: run test bench install test-deps assets migrate seed serve migrations clean messages
 
 $(PY):
 	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -57,3 +57,12 @@ migrations: install
 
 clean:
 	rm -rf $(VENV) node_modules src/plateau/web/static/vendor
+
+# Extract French source strings and update the English and Arabic catalogues.
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o src/plateau/locale/messages.pot .
+	for lang in en ar; do \
+	  if [ -f src/plateau/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(VENV)/bin/pybabel update --no-fuzzy-matching -i src/plateau/locale/messages.pot -d src/plateau/locale -l $$lang; \
+	  else $(VENV)/bin/pybabel init -i src/plateau/locale/messages.pot -d src/plateau/locale -l $$lang; fi; \
+	done

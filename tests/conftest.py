@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from plateau.bus.local import LocalBus
 from plateau.config import Settings
-from plateau.domain.clock import FixedClock
+from plateau.domain.clock import FixedClock, SystemClock
 from plateau.services.context import Context
 from plateau.store.db import Database, normalise_url
 from plateau.store.migrate import upgrade
@@ -122,6 +125,47 @@ def client(app):
 
     with TestClient(app) as test_client:
         yield test_client
+
+
+class LiveServer:
+    def __init__(self, ctx: Context, url: str):
+        self.ctx = ctx
+        self.url = url
+
+
+@pytest.fixture(scope="session")
+def _server(tmp_root):
+    import uvicorn
+
+    from plateau.web.app import create_app
+
+    url = f"sqlite:///{tmp_root / 'browser.db'}"
+    upgrade(url)
+    ctx = Context(db=Database(url), clock=SystemClock(), bus=LocalBus(), settings=test_settings(url))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(ctx, background=True), host="127.0.0.1", port=port, log_level="warning",
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield LiveServer(ctx, f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def live(_server):
+    """The running server, on a freshly wiped database."""
+    wipe(_server.ctx.db)
+    return _server
 
 
 def pytest_sessionfinish(session, exitstatus):

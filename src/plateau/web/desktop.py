@@ -66,10 +66,9 @@ def fragment(name: str, request: Request, user: User = Depends(current_user), ct
 
 def contact_fragment(request: Request, ctx: Context, view: calls.CallView | None) -> str:
     """Screen pop: the matched contact, a choice among several, or the creation form."""
-    from . import contacts as contact_pages
-
     if view is None or view.state in (CallState.RINGING,):
         return page(request, "desktop/_contact_idle.html", view=view).body.decode()
+    from . import contacts as contact_pages
     if view.contact is not None:
         return contact_pages.contact_panel(request, ctx, view.contact.id, call_id=view.call.id)
     if len(view.matches) > 1:
