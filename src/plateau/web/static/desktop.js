@@ -202,7 +202,7 @@
         return;
       } else {
         if (["answer", "abandon", "ring_timeout", "transfer", "close"].includes(data.action)) stopRing();
-        if (ANNOUNCE[data.action] && !(data.action === "transfer" && mine)) announce(msg(ANNOUNCE[data.action]), ["hang_up", "abandon", "ring_timeout"].includes(data.action));
+        if (ANNOUNCE[data.action]) announce(msg(ANNOUNCE[data.action]), ["hang_up", "abandon", "ring_timeout"].includes(data.action));
       }
       await refresh(REFRESH[data.action] || ["status"]);
       if (data.action === "hang_up") wrapupStarted = Date.now();
