@@ -25,7 +25,7 @@ from ..domain.contacts import formal_name
 from ..domain.errors import N_, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
 from ..domain.routing import Candidate, choose_agent
 from ..store.models import (AgentPresence, Call, CallEvent, Callback, Contact, ContactPhone, Disposition, Note,
-                            Queue, QueueDisposition, QueueMember, User, Utterance)
+                            Queue, QueueDisposition, QueueMember, ScriptAnswer, User, Utterance)
 from .agents import change_state, presence_of
 from .context import FLOOR, Actor, Context, emit, user_channel
 
@@ -386,6 +386,8 @@ class CallView:
     matches: list[int] = field(default_factory=list)
     disposition: Disposition | None = None
     now: datetime | None = None
+    answers: list[ScriptAnswer] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def state(self) -> CallState:
@@ -407,7 +409,8 @@ def view(ctx: Context, call_id: int, actor: Actor | None = None) -> CallView:
     with ctx.read() as session:
         call = _load(session, call_id)
         if actor is not None and not actor.is_supervisor and actor.id not in (call.agent_id, call.caller_user_id) \
-                and actor.id not in (call.declined_by or []):
+                and session.scalar(select(CallEvent.id).where(CallEvent.call_id == call_id,
+                                                              CallEvent.agent_id == actor.id).limit(1)) is None:
             raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
         return _view(session, call, ctx.now())
 
@@ -431,6 +434,8 @@ def _view(session: Session, call: Call, now: datetime) -> CallView:
         matches=[] if contact else _matches(session, call.caller_number),
         disposition=session.get(Disposition, call.disposition_id) if call.disposition_id else None,
         now=now,
+        answers=list(session.scalars(select(ScriptAnswer).where(ScriptAnswer.call_id == call.id).order_by(ScriptAnswer.id))),
+        notes=list(session.scalars(select(Note).where(Note.call_id == call.id).order_by(Note.id))),
     )
 
 
@@ -451,6 +456,37 @@ def console_calls(ctx: Context, actor: Actor, recent_minutes: int = 30) -> list[
                                                    Call.created_at >= now - timedelta(minutes=recent_minutes))
                                 .order_by(Call.id.desc()).limit(20)).all()
         return [_view(session, call, now) for call in calls]
+
+
+@dataclass
+class CallRow:
+    call: Call
+    queue_name: str
+    agent_name: str
+    contact_name: str
+    disposition_label: str
+
+
+def list_calls(ctx: Context, actor: Actor, before: int | None = None, limit: int = 50) -> tuple[list[CallRow], int | None]:
+    """Newest calls first (keyset on id): an agent sees the calls they handled,
+    a supervisor sees every call. Returns the rows and the cursor of the next page."""
+    with ctx.read() as session:
+        query = (select(Call, Queue.name, User.display_name, Contact, Disposition.label)
+                 .join(Queue, Queue.id == Call.queue_id)
+                 .outerjoin(User, User.id == Call.agent_id)
+                 .outerjoin(Contact, Contact.id == Call.contact_id)
+                 .outerjoin(Disposition, Disposition.id == Call.disposition_id)
+                 .order_by(Call.id.desc()).limit(limit + 1))
+        if not actor.is_supervisor:
+            handled = select(CallEvent.call_id).where(CallEvent.agent_id == actor.id, CallEvent.action == "answer")
+            query = query.where(Call.id.in_(handled))
+        if before:
+            query = query.where(Call.id < before)
+        rows = [CallRow(call, queue or "", agent or "", formal_name(contact) if contact else phones.display(call.caller_number),
+                        label or "") for call, queue, agent, contact, label in session.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].call.id if more else None)
 
 
 def queues(ctx: Context) -> list[Queue]:

@@ -73,9 +73,15 @@ def list_users(ctx: Context, role: str | None = None) -> list[User]:
 
 
 def update_prefs(ctx: Context, actor: Actor, values: dict) -> dict:
-    clean = prefs_rules.validate(values)
+    """Change some preferences; shortcuts are checked as a whole set, so a new
+    key can't silently collide with one left unchanged."""
     with ctx.unit() as session:
         user = session.get(User, actor.id)
+        current = prefs_rules.effective(user.prefs)
+        values = dict(values)
+        if "shortcuts" in values:
+            values["shortcuts"] = {**current["shortcuts"], **{k: v for k, v in values["shortcuts"].items() if v}}
+        clean = prefs_rules.validate(values)
         merged = dict(user.prefs or {})
         merged.update(clean)
         user.prefs = merged

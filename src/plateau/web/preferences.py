@@ -30,7 +30,8 @@ async def save(request: Request, user: User = Depends(current_user), actor: Acto
                ctx: Context = Depends(get_ctx)):
     form = await request.form()
     values = {key: form.get(key, "") for key in prefs_rules.LIMITS}
-    values["shortcuts"] = {action: form.get(f"shortcut_{action}", "") for action in prefs_rules.DEFAULT_SHORTCUTS}
+    values["shortcuts"] = {action: form[f"shortcut_{action}"] for action in prefs_rules.DEFAULT_SHORTCUTS
+                           if f"shortcut_{action}" in form}
     locale = form.get("locale", user.locale)
     try:
         users.update_prefs(ctx, actor, values)
