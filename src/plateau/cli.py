@@ -71,23 +71,23 @@ def users_create(username: str, password: str = typer.Option(..., prompt=True, h
     typer.echo(f"Utilisateur créé : {user.username} ({user.role}) #{user.id}")
 
 
-for _name in GROUPS:
+def _feature(name: str):
+    """The module ``plateau.commands.<name>``, or None while it doesn't exist."""
     try:
-        _module = importlib.import_module(f".commands.{_name}", __package__)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{__package__}.commands.{_name}":
+        return importlib.import_module(f".commands.{name}", __package__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.commands.{name}":
             raise
-        continue
-    app.add_typer(_module.app, name=_name)
+        return None
+
+
+for _name in GROUPS:
+    if (_module := _feature(_name)) is not None:
+        app.add_typer(_module.app, name=_name)
 
 for _name in SINGLE:
-    try:
-        _module = importlib.import_module(f".commands.{_name}", __package__)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{__package__}.commands.{_name}":
-            raise
-        continue
-    _module.register(app)
+    if (_module := _feature(_name)) is not None:
+        _module.register(app)
 
 
 if __name__ == "__main__":

@@ -3,23 +3,10 @@
   "use strict";
   const root = document.getElementById("console");
   if (!root) return;
-  const msg = (name, params) => {
-    let text = root.dataset["msg" + name.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || "";
-    for (const [key, value] of Object.entries(params || {})) text = text.split("%(" + key + ")s").join(value ?? "");
-    return text;
-  };
+  const msg = (name, params) => window.Plateau.message(root, name, params);
   const announce = (text, urgent) => window.Plateau.announce(text, urgent);
 
-  async function api(url, body) {
-    const response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": window.Plateau.token(), "Accept": "application/json" },
-      body: JSON.stringify(body || {}),
-    });
-    let data = {};
-    try { data = await response.json(); } catch (e) { /* no body */ }
-    return { ok: response.ok, data };
-  }
+  const api = window.Plateau.api;
 
   async function refreshList() {
     const target = document.getElementById("console-calls");

@@ -1,4 +1,4 @@
-// Plateau — shared page helpers: screen-reader announcements and CSRF for fetch.
+// Plateau — shared page helpers: screen-reader announcements, message templates, JSON API calls.
 (function () {
   "use strict";
   const token = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -12,13 +12,26 @@
     window.setTimeout(() => { region.textContent = text; }, 50);
   }
 
-  /** POST a form-encoded body with the CSRF header; returns the Response. */
-  function post(url, data) {
-    const body = data instanceof FormData ? new URLSearchParams(data) : new URLSearchParams(data || {});
-    return fetch(url, { method: "POST", body, headers: { "X-CSRF-Token": token(), "Accept": "application/json" }, credentials: "same-origin" });
+  /** A translated message template from ``root``'s data-msg-* attributes, filled. */
+  function message(root, name, params) {
+    let text = root.dataset["msg" + name.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || "";
+    for (const [key, value] of Object.entries(params || {})) text = text.split("%(" + key + ")s").join(value ?? "");
+    return text;
   }
 
-  window.Plateau = { announce, post, token };
+  /** POST JSON to the API with the CSRF header; resolves to {ok, status, data}. */
+  async function api(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token(), "Accept": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { /* empty body */ }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  window.Plateau = { announce, token, message, api };
 
   // Announce what htmx swaps in when the fragment asks for it (data-announce).
   document.addEventListener("htmx:afterSwap", (event) => {
