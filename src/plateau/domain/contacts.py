@@ -229,3 +229,76 @@ def formal_name(contact) -> str:
     civility = CIVILITIES.get(getattr(contact, "civility", None) or "", "")
     name = display_name(contact)
     return f"{civility} {name}".strip() if civility and getattr(contact, "kind", "person") == "person" else name
+
+
+# --- history: what changed, as text ---------------------------------------------------------
+
+#: the whole record, for the "created" line of the history
+ALL_FIELDS = "*"
+MAX_NOTE = 5000
+
+
+def history_text(name: str, value) -> str | None:
+    """A field's value as the history keeps it: codes, ISO dates, "true"/"false".
+
+    The history stores language-neutral text; pages turn codes back into
+    labels in the reader's language (``FIELD_LABELS``, ``STATUSES``…).
+    """
+    if value is None or value == "" or value == [] or value == ():
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if name == "phones":
+        return "; ".join(f"{e164} {label}" for e164, label in value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_phones_text(text: str | None) -> list[tuple[str, str]]:
+    """The inverse of ``history_text("phones", …)``."""
+    result = []
+    for part in (text or "").split(";"):
+        number, _, label = part.strip().partition(" ")
+        if number:
+            result.append((number, label or "other"))
+    return result
+
+
+def diff(old: dict, new: dict) -> list[tuple[str, str | None, str | None]]:
+    """(field, old text, new text) for every editable field whose value changed.
+
+    Compared through ``history_text`` so that "" and None, or a tag list in
+    another order, are not reported as changes.
+    """
+    changes = []
+    for name in EDITABLE:
+        before = history_text(name, _comparable(old.get(name)))
+        after = history_text(name, _comparable(new.get(name)))
+        if before != after:
+            changes.append((name, before, after))
+    return changes
+
+
+def phones_changed(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> bool:
+    """Phones compare as a set of (number, label): a new order is not a change."""
+    return {tuple(p) for p in old} != {tuple(p) for p in new}
+
+
+def _comparable(value):
+    if isinstance(value, (list, tuple)) and not (value and isinstance(value[0], (list, tuple))):
+        return sorted(value)
+    return value
+
+
+def clean_note(body) -> str:
+    """A note's text, trimmed; refused when empty or too long."""
+    text = str(body or "").strip()
+    if not text:
+        raise ValidationError({"body": DomainError(N_("La note est vide : écrivez quelque chose avant d'enregistrer."),
+                                                   "body")})
+    if len(text) > MAX_NOTE:
+        raise ValidationError({"body": DomainError(N_("La note dépasse %(max)s caractères."), "body", max=MAX_NOTE)})
+    return text

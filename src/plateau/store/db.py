@@ -50,6 +50,9 @@ def make_engine(url: str, immediate: bool = True) -> Engine:
     def _sqlite_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    from .search import install_sqlite
+
+    install_sqlite(engine)  # contacts written in a transaction are indexed before it commits
     return engine
 
 

@@ -29,7 +29,22 @@ def autogenerate(url: str, message: str, rev_id: str | None = None) -> None:
 
 def regenerate_initial(scratch_url: str) -> None:
     """Rewrite 0001 from the models. Only while nothing has been released:
-    once a database in the wild runs 0001, changes go in new revisions."""
-    for old in (MIGRATIONS / "versions").glob("0001_*.py"):
-        old.unlink()
-    autogenerate(scratch_url, "initial schema", rev_id="0001")
+    once a database in the wild runs 0001, changes go in new revisions.
+
+    Hand-written later revisions (0002 search DDL, …) name 0001 as their
+    parent; they are set aside while 0001 is rebuilt, else Alembic refuses a
+    history whose root is missing."""
+    import shutil
+    import tempfile
+
+    versions = MIGRATIONS / "versions"
+    later = [p for p in versions.glob("*.py") if not p.name.startswith("0001_")]
+    with tempfile.TemporaryDirectory() as aside:
+        moved = [(p, shutil.move(str(p), str(Path(aside) / p.name))) for p in later]
+        try:
+            for old in versions.glob("0001_*.py"):
+                old.unlink()
+            autogenerate(scratch_url, "initial schema", rev_id="0001")
+        finally:
+            for original, kept in moved:
+                shutil.move(kept, str(original))
