@@ -264,7 +264,12 @@
       const box = document.getElementById("transfer-box");
       if (box) { box.open = true; document.getElementById("transfer-queue")?.focus(); }
     },
-    next_step: () => document.getElementById("script-next")?.click(),
+    next_step: () => {
+      // ask htmx directly: the button may have just been swapped in and not yet processed
+      const next = document.getElementById("script-next");
+      if (next && window.htmx) window.htmx.ajax("GET", next.getAttribute("hx-get"), { target: "#script-panel", swap: "innerHTML" });
+      else next?.click();
+    },
     save: () => document.getElementById("contact-save")?.click(),
     controls: () => (document.getElementById("call-answer") || document.getElementById("call-hold") ||
                      document.getElementById("wrapup-disposition") || document.getElementById("call-title"))?.focus(),
