@@ -33,7 +33,8 @@ def change_state(session: Session, user_id: int, state: AgentState, now: datetim
     if state == AgentState.AVAILABLE:
         presence.idle_since = now
     session.add(AgentStateChange(user_id=user_id, state=state, pause_reason=pause_reason, at=now, call_id=call_id))
-    payload = {"user_id": user_id, "state": str(state), "pause_reason": pause_reason, "since": now.isoformat()}
+    payload = {"user_id": user_id, "state": str(state), "pause_reason": pause_reason, "since": now.isoformat(),
+               "call_id": call_id}
     emit(session, user_channel(user_id), "agent_state", payload, now)
     emit(session, FLOOR, "agent_state", payload, now)
     return presence

@@ -206,7 +206,8 @@
       const data = JSON.parse(event.data);
       const labels = JSON.parse(root.dataset.stateLabels || "{}");
       await refresh(["presence", "status"]);
-      announce(msg("state", { state: labels[data.state] || data.state }));
+      // a change the call made is already said by the call's own announcement
+      if (!data.call_id) announce(msg("state", { state: labels[data.state] || data.state }));
     });
   }
 

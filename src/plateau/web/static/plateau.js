@@ -3,13 +3,17 @@
   "use strict";
   const token = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
-  /** Say something to screen readers without moving focus. */
+  /** Say something to screen readers without moving focus.
+   *  Each message is its own node, kept a while: two events a few milliseconds
+   *  apart are both read, instead of the second erasing the first. */
   function announce(text, urgent) {
     const region = document.getElementById(urgent ? "live-assertive" : "live-polite");
     if (!region || !text) return;
-    region.textContent = "";
-    // A fresh text node after a tick makes repeated messages announced again.
-    window.setTimeout(() => { region.textContent = text; }, 50);
+    const line = document.createElement("p");
+    line.textContent = text;
+    region.append(line);
+    while (region.childElementCount > 5) region.firstElementChild.remove();
+    window.setTimeout(() => line.remove(), 20000);
   }
 
   /** A translated message template from ``root``'s data-msg-* attributes, filled. */
