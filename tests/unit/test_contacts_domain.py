@@ -124,3 +124,43 @@ def test_notes_are_trimmed_and_never_empty():
         with pytest.raises(ValidationError) as info:
             clean_note(body)
         assert "body" in info.value.errors
+
+
+# --- the fast path for e-mail addresses agrees with email_validator ---------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from email_validator import EmailNotValidError, validate_email  # noqa: E402
+
+from plateau.domain.contacts import clean_email  # noqa: E402
+
+_atoms = st.text(alphabet="abcXYZ019_%+-.", min_size=1, max_size=12)
+_labels = st.text(alphabet="abz09-", min_size=1, max_size=10)
+_tlds = st.sampled_from(["fr", "com", "ma", "dz", "test", "local", "c", "x1", "onion", "museum"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(_atoms, st.lists(_labels, min_size=1, max_size=3), _tlds)
+def test_plain_email_fast_path_agrees_with_email_validator(local, labels, tld):
+    address = f"{local}@{'.'.join(labels)}.{tld}"
+    try:
+        expected = validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        expected = None
+    errors: dict = {}
+    assert clean_email(address, errors) == expected
+    assert ("email" in errors) == (expected is None)
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("A.B@Exemple.FR", "a.b@exemple.fr"),
+    ("karim.benali+facture@energie-horizon.fr", "karim.benali+facture@energie-horizon.fr"),
+    ("x@ab--c.fr", None),  # IDNA reserves "--" in 3rd-4th place
+    ("x@printer.local", None),  # special-use domain
+    (".a@b.fr", None),
+    ("a..b@c.fr", None),
+    ("a@-b.fr", None),
+    ("é@exemple.fr", "é@exemple.fr"),  # not plain: judged by email_validator
+])
+def test_email_examples(address, expected):
+    errors: dict = {}
+    assert clean_email(address, errors) == expected

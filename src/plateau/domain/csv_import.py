@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Iterator
 
-import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from .contacts import (FIELD_LABELS, KINDS, PHONE_LABELS, SOCIO_PROFESSIONAL, STATUSES, TEMPERATURES,
                        CleanContact, PhoneInput, clean_contact)
 from .errors import N_, DomainError, ValidationError
+from . import phones
 from .text import fold
 
 # --- the file as a whole ---------------------------------------------------------
@@ -530,27 +530,10 @@ def _label_by_number(clean: CleanContact, inputs: list[PhoneInput], guessed: lis
     filled = [index for index, item in enumerate(inputs) if (item.number or "").strip()]
     if len(filled) != len(clean.phones):
         return  # the same number twice in the row: keep the labels as cleaned
-    clean.phones = [(e164, _KIND_LABELS.get(phonenumbers.number_type(_from_e164(e164)), "other"))
+    region = clean.values.get("country") or "FR"
+    # parse_typed is cached: this asks again the question clean_contact just answered
+    clean.phones = [(e164, _KIND_LABELS.get(phones.parse_typed(inputs[index].number, region)[1], "other"))
                     if guessed[index] else (e164, label) for index, (e164, label) in zip(filled, clean.phones)]
-
-
-def _from_e164(e164: str) -> phonenumbers.PhoneNumber:
-    """A PhoneNumber from a valid E.164 string, three times cheaper than ``parse``.
-
-    Country codes are prefix-free, so the first known prefix is the country.
-    """
-    digits = e164[1:]
-    for size in (1, 2, 3):
-        country = int(digits[:size])
-        if country in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            national = digits[size:]
-            number = phonenumbers.PhoneNumber(country_code=country, national_number=int(national))
-            zeros = len(national) - len(national.lstrip("0"))
-            if zeros:  # Italy and a few others keep a leading zero in E.164
-                number.italian_leading_zero = True
-                number.number_of_leading_zeros = zeros
-            return number
-    return phonenumbers.parse(e164)
 
 
 def read_rows(reader: RowReader, rows: Iterable[tuple[int, list[str]]]) -> Iterator[RowVerdict]:

@@ -7,13 +7,27 @@ patterns: it knows every numbering plan, including Morocco's and Algeria's.
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from functools import lru_cache
+
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from .errors import N_, ValidationError, DomainError
 
 
 def parse(raw: str, region: str = "FR") -> str:
     """Return the E.164 form of ``raw`` read in ``region``, or raise ValidationError."""
+    return parse_typed(raw, region)[0]
+
+
+@lru_cache(maxsize=8192)
+def parse_typed(raw: str, region: str = "FR") -> tuple[str, PhoneNumberType]:
+    """E.164 and the kind of line (mobile, fixed…) in one pass.
+
+    A number is valid exactly when its numbering plan gives it a type, which
+    is what ``is_valid_number`` computes: asking once for the type serves
+    both, and the cache answers the CSV import's second question (which
+    label?) for free.
+    """
     text = (raw or "").strip()
     if not text:
         raise _error(N_("Le numéro de téléphone est vide."), raw)
@@ -21,9 +35,10 @@ def parse(raw: str, region: str = "FR") -> str:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         raise _error(N_("« %(value)s » n'est pas un numéro de téléphone."), raw) from None
-    if not phonenumbers.is_valid_number(number):
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         raise _error(N_("« %(value)s » n'est pas un numéro valide (%(region)s)."), raw, region=region)
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164), kind
 
 
 def candidates(raw: str, regions: tuple[str, ...] | list[str]) -> list[str]:
