@@ -2,6 +2,7 @@
 translated messages, CSRF, permissions; a reload mid-call shows the call."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from plateau.services import agents
 from plateau.services.users import actor_for
@@ -107,3 +108,22 @@ def test_a_new_shortcut_cannot_take_a_key_already_used(app, sqlite_ctx):
     desk = _client(app, "amina")
     response = desk.post("/preferences", data={"csrf_token": desk.headers["X-CSRF-Token"], "shortcut_answer": "H"})
     assert response.status_code == 422 and "La touche H est déjà utilisée" in response.text
+
+
+def test_queues_api_lists_dispositions_and_the_choice_form_works_without_javascript(app, sqlite_ctx):
+    trainer, agent, queue_id, info_id = _setup(sqlite_ctx)
+    desk = _client(app, "amina")
+    queues = desk.get("/api/queues").json()
+    assert queues == [{"id": queue_id, "code": "service-clients", "name": "Service clients",
+                       "dispositions": [{"id": info_id, "code": "info", "label": "Information donnée",
+                                         "requires_callback": False}]}]
+    console = _client(app, "formateur")
+    call = console.post("/api/calls", json={"queue_id": queue_id, "number": "0612345678"}).json()
+    desk.post(f"/api/calls/{call['id']}/answer")
+    with sqlite_ctx.read() as session:
+        karim_id = session.scalars(select(Contact.id)).one()
+    response = desk.post(f"/calls/{call['id']}/contact", data={"contact_id": karim_id,
+                                                                "csrf_token": desk.headers["X-CSRF-Token"]},
+                         follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/desktop"
+    assert desk.get(f"/api/calls/{call['id']}").json()["contact_id"] == karim_id

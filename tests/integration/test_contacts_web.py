@@ -358,3 +358,15 @@ def test_moving_a_contact_abroad_keeps_its_shown_numbers(desk, sqlite_ctx, amina
     shown = ids(desk.get(f"/contacts/{karim.id}").text)
     assert shown["contact-phone-0"]["value"] == "+33 6 12 34 56 78"  # foreign now: international format
     assert shown["contact-phone-1"]["value"] == "06 61 23 45 67"  # the record's country: national format
+
+
+def test_export_link_only_for_supervisors(client, sqlite_ctx):
+    from tests.helpers import login, make_user
+
+    make_user(sqlite_ctx, "amina")
+    make_user(sqlite_ctx, "nadia", role="supervisor")
+    login(client, "amina")
+    assert 'id="contact-export"' not in client.get("/contacts?q=benali").text
+    login(client, "nadia")
+    page = client.get("/contacts?q=benali").text
+    assert 'href="/contacts/export.csv?q=benali"' in page

@@ -416,9 +416,7 @@ def view(ctx: Context, call_id: int, actor: Actor | None = None) -> CallView:
 
 
 def _view(session: Session, call: Call, now: datetime) -> CallView:
-    dispositions = list(session.scalars(
-        select(Disposition).join(QueueDisposition, QueueDisposition.disposition_id == Disposition.id)
-        .where(QueueDisposition.queue_id == call.queue_id).order_by(QueueDisposition.position, Disposition.label)))
+    dispositions = _dispositions(session, call.queue_id)
     contact = session.get(Contact, call.contact_id) if call.contact_id else None
     if contact is not None:
         _ = list(contact.phones)  # load before the session closes
@@ -494,6 +492,14 @@ def queues(ctx: Context) -> list[Queue]:
         return list(session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.name)))
 
 
+def queues_with_dispositions(ctx: Context) -> list[tuple[Queue, list[Disposition]]]:
+    with ctx.read() as session:
+        result = []
+        for queue in session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.name)):
+            result.append((queue, _dispositions(session, queue.id)))
+        return result
+
+
 def available_agents(ctx: Context, exclude: int | None = None) -> list[User]:
     with ctx.read() as session:
         return list(session.scalars(select(User).join(AgentPresence, AgentPresence.user_id == User.id)
@@ -512,6 +518,13 @@ def _load(session: Session, call_id: int, lock: bool = False) -> Call:
     if call is None:
         raise NotFoundError(N_("Appel introuvable."))
     return call
+
+
+def _dispositions(session: Session, queue_id: int) -> list[Disposition]:
+    """The queue's qualification list, in its order."""
+    return list(session.scalars(
+        select(Disposition).join(QueueDisposition, QueueDisposition.disposition_id == Disposition.id)
+        .where(QueueDisposition.queue_id == queue_id).order_by(QueueDisposition.position, Disposition.label)))
 
 
 def _require_agent(call: Call, actor: Actor) -> None:

@@ -58,6 +58,20 @@ class CloseIn(BaseModel):
     callback_note: str = ""
 
 
+class DispositionOut(BaseModel):
+    id: int
+    code: str
+    label: str
+    requires_callback: bool
+
+
+class QueueOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    dispositions: list[DispositionOut]
+
+
 class ContactIn(BaseModel):
     contact_id: int
 
@@ -173,3 +187,12 @@ def close(call_id: int, body: CloseIn, actor: Actor = Depends(current_actor), ct
                                note=body.callback_note)
     calls.close(ctx, actor, call_id, body.disposition_id, body.note, callback)
     return _out(calls.view(ctx, call_id, actor))
+
+
+@router.get("/queues", response_model=list[QueueOut], tags=["queues"])
+def queue_list(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)):
+    """Active queues with their qualification lists (dispositions), in the order agents see them."""
+    return [QueueOut(id=q.id, code=q.code, name=q.name,
+                     dispositions=[DispositionOut(id=d.id, code=d.code, label=d.label, requires_callback=d.requires_callback)
+                                   for d in dispositions])
+            for q, dispositions in calls.queues_with_dispositions(ctx)]

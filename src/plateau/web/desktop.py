@@ -8,8 +8,8 @@ typed elsewhere is never lost.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ..domain.agents import CHOOSABLE_PAUSE_REASONS, PAUSE_REASONS, STATE_LABELS, AgentState
 from ..domain.calls import STATE_LABELS as CALL_STATE_LABELS, CallState
@@ -17,7 +17,8 @@ from ..domain.prefs import SHORTCUT_LABELS
 from ..services import agents, calls
 from ..services.context import Context
 from ..store.models import User
-from .deps import current_user, get_ctx, page
+from ..services.context import Actor
+from .deps import current_actor, current_user, get_ctx, page, verify_csrf
 from .events import latest_event_id
 from .i18n import gettext
 
@@ -74,3 +75,11 @@ def contact_fragment(request: Request, ctx: Context, view: calls.CallView | None
     if len(view.matches) > 1:
         return contact_pages.choice_panel(request, ctx, view.matches, call_id=view.call.id)
     return contact_pages.create_panel(request, ctx, view.call.caller_number, call_id=view.call.id)
+
+
+@router.post("/calls/{call_id}/contact", dependencies=[Depends(verify_csrf)])
+def choose_contact(call_id: int, contact_id: int = Form(...), actor: Actor = Depends(current_actor),
+                   ctx: Context = Depends(get_ctx)):
+    """The screen-pop choice without JavaScript: attach, then back to the desktop."""
+    calls.attach_contact(ctx, actor, call_id, contact_id)
+    return RedirectResponse("/desktop", status_code=303)
