@@ -37,6 +37,9 @@ def seed(
             return
         if if_empty and demo.user_count(ctx):
             typer.echo("La base contient déjà des utilisateurs : rien à faire.")
+            typer.echo("Identifiants de démonstration (s'ils n'ont pas été changés) :")
+            for line in demo.login_lines():
+                typer.echo(line)
             return
         report = demo.seed_demo(ctx, contacts=contacts, seed=seed_value, history_calls=history, progress=progress)
         _done_progress(progress)

@@ -253,9 +253,11 @@ def _seed_featured(ctx: Context, data: DemoData, creator: User) -> list[int]:
 ROLE_NAMES = {"admin": "administrateur", "supervisor": "formateur", "agent": "stagiaire"}
 
 
-def login_lines(report: SeedReport) -> list[str]:
-    """The demo logins as printed at the end of the seed: login, password, role, name."""
-    rows = [(u.username, u.password, ROLE_NAMES[u.role], u.display_name) for u in report.logins]
+def login_lines(report: SeedReport | None = None) -> list[str]:
+    """The demo logins as printed at the end of the seed: login, password, role, name
+    (without a report: those of the demo data, as a reminder on later runs)."""
+    logins = report.logins if report is not None else load_demo().company.users
+    rows = [(u.username, u.password, ROLE_NAMES[u.role], u.display_name) for u in logins]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return ["  " + "  ".join(f"{value:<{width}}" for value, width in zip(row, widths)) + "  " + row[3]
             for row in rows]
