@@ -28,7 +28,7 @@ from .text import fold
 
 # --- the file as a whole ---------------------------------------------------------
 
-ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (avec BOM)", "cp1252": "Windows-1252"}
+ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": N_("UTF-8 (avec BOM)"), "cp1252": "Windows-1252"}
 DELIMITERS = {";": N_("point-virgule (;)"), ",": N_("virgule (,)")}
 #: how many rows the preview shows
 PREVIEW_ROWS = 10

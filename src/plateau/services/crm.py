@@ -369,11 +369,17 @@ def _conflict(ctx: Context, session: Session, contact_id: int) -> ConflictError:
     else:
         at, who = row
     local = at.astimezone(ZoneInfo(ctx.settings.timezone))
-    error = ConflictError(
-        N_("Cette fiche a été modifiée par %(who)s le %(date)s à %(time)s pendant que vous la modifiiez : "
-           "rien n'a été enregistré. Comparez la version actuelle avec votre saisie, puis enregistrez à nouveau "
-           "si besoin."),
-        who=who or "un autre utilisateur", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M"))
+    when = {"date": local.strftime("%d/%m/%Y"), "time": local.strftime("%H:%M")}
+    if who:
+        error = ConflictError(
+            N_("Cette fiche a été modifiée par %(who)s le %(date)s à %(time)s pendant que vous la modifiiez : "
+               "rien n'a été enregistré. Comparez la version actuelle avec votre saisie, puis enregistrez à nouveau "
+               "si besoin."), who=who, **when)
+    else:  # a whole sentence of its own: translators cannot inflect a French "un autre utilisateur" parameter
+        error = ConflictError(
+            N_("Cette fiche a été modifiée par un autre utilisateur le %(date)s à %(time)s pendant que vous la "
+               "modifiiez : rien n'a été enregistré. Comparez la version actuelle avec votre saisie, puis "
+               "enregistrez à nouveau si besoin."), **when)
     error.changed_by, error.changed_at = who, at
     return error
 
