@@ -52,7 +52,9 @@ def error_text(error: DomainError | None) -> str:
 
 
 env.filters.update(local_time=local_time, phone=phone, duration=duration, error_text=error_text)
-env.globals.update(LOCALES=i18n.LOCALES)
+#: ``translate`` is gettext as a plain function, for templates that hand it to
+#: Python code (Jinja's ``_`` needs the template context to be called)
+env.globals.update(LOCALES=i18n.LOCALES, translate=i18n.gettext)
 
 
 def render_string(name: str, **context) -> str:

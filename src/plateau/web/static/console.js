@@ -31,33 +31,9 @@
   }
 
   function appendUtterance(u) {
-    const list = document.getElementById("console-transcript-" + u.call_id);
     const form = document.getElementById("console-say-" + u.call_id);
-    if (!list || list.querySelector(`li[data-id="${u.id}"]`)) return;
-    const li = document.createElement("li");
-    li.dataset.id = u.id;
-    const who = document.createElement("span");
-    who.className = "speaker";
-    who.textContent = u.speaker === "caller" ? (form?.dataset.speakerSelf || "") : (form?.dataset.speakerOther || "");
-    const time = document.createElement("time");
-    time.dateTime = u.at;
-    time.textContent = new Date(u.at).toLocaleTimeString();
-    li.append(who, " ", time, " : ", document.createTextNode(u.text));
-    list.append(li);
-    list.scrollTop = list.scrollHeight;
-  }
-
-  function showErrors(form, data) {
-    form.querySelectorAll("[data-error-for]").forEach((el) => { el.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
-    const errors = data.errors && Object.keys(data.errors).length ? data.errors : { [data.field || "_"]: data.detail };
-    for (const [field, text] of Object.entries(errors)) {
-      const slot = form.querySelector(`[data-error-for="${field}"]`);
-      if (!slot) continue;
-      slot.textContent = text;
-      form.querySelector(`[aria-describedby~="${slot.id}"]`)?.setAttribute("aria-invalid", "true");
-    }
-    announce(msg("error", { detail: Object.values(errors).join(" ") }), true);
+    window.Plateau.appendLine(document.getElementById("console-transcript-" + u.call_id),
+      { ...u, speaker: u.speaker === "caller" ? form?.dataset.speakerSelf : form?.dataset.speakerOther });
   }
 
   document.addEventListener("submit", async (event) => {
@@ -71,8 +47,12 @@
       if (body.contact_id) body.number = null;
     }
     const result = await api(form.dataset.api, body);
-    if (!result.ok) { showErrors(form, result.data); return; }
-    form.querySelectorAll("[data-error-for]").forEach((el) => { el.textContent = ""; });
+    if (!result.ok) {
+      const refusal = window.Plateau.showFieldErrors(form, result.data);
+      if (refusal) announce(msg("error", { detail: refusal }), true);
+      return;
+    }
+    window.Plateau.clearFieldErrors(form);
     if (form.id === "place-form") {
       await refreshList();
       announce(result.data.state === "ringing" ? msg("ring", { call_id: result.data.id, agent: "" }) : "");

@@ -60,29 +60,6 @@
   // --- actions -------------------------------------------------------------
   const api = window.Plateau.api;
 
-  function clearErrors(form) {
-    form.querySelectorAll("[data-error-for]").forEach((el) => { el.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
-  }
-
-  /** Show field messages next to their fields; announce the first one. */
-  function showErrors(form, data) {
-    const errors = data.errors && Object.keys(data.errors).length ? data.errors : { [data.field || "_"]: data.detail };
-    let first = null;
-    for (const [field, text] of Object.entries(errors)) {
-      const slot = form.querySelector(`[data-error-for="${field}"]`);
-      if (slot) {
-        slot.textContent = text;
-        const input = form.querySelector(`[aria-describedby~="${slot.id}"]`);
-        if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
-      }
-    }
-    const summary = form.querySelector("[role=alert]");
-    const all = Object.values(errors).join(" ");
-    if (summary) { summary.hidden = false; summary.textContent = all; } else announce(msg("error", { detail: all }), true);
-    return first;
-  }
-
   const formBody = (form) => {
     const body = {};
     for (const [key, value] of new FormData(form).entries()) body[key] = value;
@@ -107,7 +84,7 @@
     const form = event.target;
     if (!root.contains(form) || !form.dataset.api) return;
     event.preventDefault();
-    clearErrors(form);
+    window.Plateau.clearFieldErrors(form);
     const body = formBody(form);
     if (form.id === "transfer-form") {
       body.queue_id = body.queue_id ? Number(body.queue_id) : null;
@@ -118,7 +95,11 @@
     if (submit) submit.disabled = true;
     try {
       const result = await api(form.dataset.api, body);
-      if (!result.ok) { showErrors(form, result.data); return; }
+      if (!result.ok) {
+        const refusal = window.Plateau.showFieldErrors(form, result.data);
+        if (refusal) announce(msg("error", { detail: refusal }), true);
+        return;
+      }
       if (form.id === "say-form") {
         form.querySelector("textarea").value = "";
         appendUtterance({ id: result.data.id, speaker: result.data.speaker, text: result.data.text, at: result.data.at });
@@ -140,20 +121,9 @@
 
   // --- transcript ----------------------------------------------------------------
   function appendUtterance(u) {
-    const list = document.getElementById("transcript");
-    if (!list || list.querySelector(`li[data-id="${u.id}"]`)) return;
     const form = document.getElementById("say-form");
-    const li = document.createElement("li");
-    li.dataset.id = u.id;
-    const who = document.createElement("span");
-    who.className = "speaker";
-    who.textContent = u.speaker === "agent" ? form.dataset.speakerSelf : form.dataset.speakerOther;
-    const time = document.createElement("time");
-    time.dateTime = u.at;
-    time.textContent = new Date(u.at).toLocaleTimeString();
-    li.append(who, " ", time, " : ", document.createTextNode(u.text));
-    list.append(li);
-    list.scrollTop = list.scrollHeight;
+    window.Plateau.appendLine(document.getElementById("transcript"),
+      { ...u, speaker: u.speaker === "agent" ? form?.dataset.speakerSelf : form?.dataset.speakerOther });
   }
 
   // --- event stream -----------------------------------------------------------------
@@ -171,6 +141,8 @@
   const ANNOUNCE = { answer: "answer", hold: "hold", resume: "resume", hang_up: "hang-up", close: "close",
                      abandon: "abandon", ring_timeout: "ring-timeout", transfer: "transfer" };
   let lastId = Number(root.dataset.lastEventId || 0);
+  let ringingCallId = document.getElementById("call-status")?.dataset.state === "ringing"
+    ? document.getElementById("call-status").dataset.callId : null;
   let source = null;
 
   function connect() {
@@ -183,6 +155,9 @@
       const data = JSON.parse(event.data);
       const mine = data.agent_id === Number(root.dataset.userId);
       if (data.action === "ring" && mine) {
+        // the banner and its button first: whoever hears the alert can answer at once
+        ringingCallId = data.call_id;
+        await refresh(["status"]);
         announce(data.caller ? msg("ring", data) : msg("ring-unknown", data), true);
         startRing();
       } else if (data.action === "offer") {
@@ -192,7 +167,6 @@
         if (ANNOUNCE[data.action]) announce(msg(ANNOUNCE[data.action]), ["hang_up", "abandon", "ring_timeout"].includes(data.action));
       }
       await refresh(REFRESH[data.action] || ["status"]);
-      if (data.action === "hang_up") wrapupStarted = Date.now();
     });
     source.addEventListener("utterance", (event) => {
       lastId = Number(event.lastEventId) || lastId;
@@ -213,7 +187,6 @@
 
   // --- timers (never announced every second: role=timer, aria-live=off) ---------------
   let timerBase = null;
-  let wrapupStarted = null;
   let wrapupWarned = false;
   function syncTimers() {
     const status = document.getElementById("call-status");
@@ -258,7 +231,11 @@
   // --- keyboard shortcuts: Alt+Shift+key, remappable (WCAG 2.1.4) ----------------------
   const shortcuts = JSON.parse(document.body.dataset.shortcuts || "{}");
   const ACTIONS = {
-    answer: () => document.getElementById("call-answer")?.click(),
+    answer: () => {
+      const button = document.getElementById("call-answer");
+      if (button) button.click();
+      else if (ringingCallId) api(`/api/calls/${ringingCallId}/answer`).then(() => refresh(["status", "conversation", "contact", "script"]));
+    },
     hold: () => document.getElementById("call-hold")?.click(),
     hangup: () => document.getElementById("call-hangup")?.click(),
     transfer: () => {

@@ -35,7 +35,48 @@
     return { ok: response.ok, status: response.status, data };
   }
 
-  window.Plateau = { announce, token, message, api };
+  function clearFieldErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach((el) => { el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    const summary = form.querySelector("[role=alert]");
+    if (summary) summary.hidden = true;
+  }
+
+  /** Put an API refusal next to its fields (``data-error-for`` slots) and mark them
+   *  invalid. With an alert summary in the form, the message goes there; otherwise it
+   *  is returned for the caller to announce. */
+  function showFieldErrors(form, data) {
+    clearFieldErrors(form);
+    const errors = data.errors && Object.keys(data.errors).length ? data.errors : { [data.field || "_"]: data.detail };
+    for (const [field, text] of Object.entries(errors)) {
+      const slot = form.querySelector(`[data-error-for="${field}"]`);
+      if (!slot) continue;
+      slot.textContent = text;
+      form.querySelector(`[aria-describedby~="${slot.id}"]`)?.setAttribute("aria-invalid", "true");
+    }
+    const all = Object.values(errors).join(" ");
+    const summary = form.querySelector("[role=alert]");
+    if (summary) { summary.hidden = false; summary.textContent = all; return null; }
+    return all;
+  }
+
+  /** Append one transcript line once (events and responses may both bring it). */
+  function appendLine(list, line) {
+    if (!list || list.querySelector(`li[data-id="${line.id}"]`)) return;
+    const li = document.createElement("li");
+    li.dataset.id = line.id;
+    const who = document.createElement("span");
+    who.className = "speaker";
+    who.textContent = line.speaker;
+    const time = document.createElement("time");
+    time.dateTime = line.at;
+    time.textContent = new Date(line.at).toLocaleTimeString();
+    li.append(who, " ", time, " : ", document.createTextNode(line.text));
+    list.append(li);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  window.Plateau = { announce, token, message, api, clearFieldErrors, showFieldErrors, appendLine };
 
   // Announce what htmx swaps in when the fragment asks for it (data-announce).
   document.addEventListener("htmx:afterSwap", (event) => {
