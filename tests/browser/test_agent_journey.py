@@ -196,6 +196,12 @@ def test_unknown_caller_ends_with_a_new_contact(floor, browser):
     agent.keyboard.press("Alt+Shift+A")
     # the creation form ("masque de création") prefilled with the number
     expect(agent.locator("#contact-phone-0")).to_have_value(re.compile(r"\+212 ?6 ?61 ?23 ?45 ?67|0661234567|06 ?61"), timeout=SHORT)
+    # back to the welcome step from the step list: the script addresses an unknown caller politely
+    expect(agent.locator("#script-step-title")).to_contain_text("Identification", timeout=SHORT)
+    tab_to(agent, '#script-steps button[hx-get*="step=accueil"]')
+    agent.keyboard.press("Enter")
+    expect(agent.locator("#script-panel")).to_contain_text("Je vous écoute, Madame, Monsieur.", timeout=SHORT)
+    expect(agent.locator("#script-step-title")).to_be_focused()
     tab_to(agent, "#contact-last_name")
     agent.keyboard.type("Idrissi")
     agent.keyboard.press("Alt+Shift+S")
