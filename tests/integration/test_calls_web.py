@@ -1,6 +1,8 @@
 """The calls API and pages over HTTP: the same rules as the services, with
 translated messages, CSRF, permissions; a reload mid-call shows the call."""
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -127,3 +129,14 @@ def test_queues_api_lists_dispositions_and_the_choice_form_works_without_javascr
                          follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/desktop"
     assert desk.get(f"/api/calls/{call['id']}").json()["contact_id"] == karim_id
+
+
+def test_console_calls_from_a_contact_of_the_file(app, sqlite_ctx):
+    _, _, queue_id, _ = _setup(sqlite_ctx)
+    console = _client(app, "formateur")
+    found = console.get("/console/contacts", params={"q": "benali"}).text
+    assert "Karim Benali" in found and "06 12 34 56 78" in found
+    contact_id = int(re.search(r'data-contact-id="(\d+)"', found).group(1))
+    call = console.post("/api/calls", json={"queue_id": queue_id, "contact_id": contact_id}).json()
+    assert call["caller_number"] == "+33612345678" and call["state"] == "ringing"
+    assert "Karim Benali" in console.get("/console/calls").text

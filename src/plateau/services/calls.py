@@ -388,6 +388,8 @@ class CallView:
     now: datetime | None = None
     answers: list[ScriptAnswer] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: before the screen pop settles: the name of the only contact with this number
+    matched_name: str = ""
 
     @property
     def state(self) -> CallState:
@@ -395,7 +397,9 @@ class CallView:
 
     @property
     def caller_label(self) -> str:
-        return formal_name(self.contact) if self.contact else phones.display(self.call.caller_number)
+        if self.contact:
+            return formal_name(self.contact)
+        return self.matched_name or phones.display(self.call.caller_number)
 
     @property
     def durations(self):
@@ -420,6 +424,7 @@ def _view(session: Session, call: Call, now: datetime) -> CallView:
     contact = session.get(Contact, call.contact_id) if call.contact_id else None
     if contact is not None:
         _ = list(contact.phones)  # load before the session closes
+    matches = [] if contact else _matches(session, call.caller_number)
     return CallView(
         call=call,
         queue=session.get(Queue, call.queue_id),
@@ -429,7 +434,8 @@ def _view(session: Session, call: Call, now: datetime) -> CallView:
         transcript=list(session.scalars(select(Utterance).where(Utterance.call_id == call.id).order_by(Utterance.id))),
         events=list(session.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))),
         dispositions=dispositions,
-        matches=[] if contact else _matches(session, call.caller_number),
+        matches=matches,
+        matched_name=formal_name(session.get(Contact, matches[0])) if len(matches) == 1 else "",
         disposition=session.get(Disposition, call.disposition_id) if call.disposition_id else None,
         now=now,
         answers=list(session.scalars(select(ScriptAnswer).where(ScriptAnswer.call_id == call.id).order_by(ScriptAnswer.id))),

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ..domain.calls import STATE_LABELS, CallState
-from ..domain.contacts import COUNTRIES, display_name
+from ..domain.contacts import COUNTRIES
 from ..services import calls
 from ..services.context import Actor, Context
 from ..store.models import User
@@ -51,4 +51,4 @@ def console_contacts(request: Request, q: str = "", actor: Actor = Depends(super
     from ..services import crm
 
     results = crm.search(ctx, q, limit=10).items if q.strip() else []
-    return page(request, "console/_contacts.html", results=results, q=q, display_name=display_name)
+    return page(request, "console/_contacts.html", results=results, q=q)
