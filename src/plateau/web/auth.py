@@ -32,9 +32,12 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
           locale: str = Form("fr"), ctx: Context = Depends(get_ctx)):
     user = authenticate(ctx, username, password)
     if user is None:
+        if locale in i18n.LOCALES:
+            request.state.locale = locale  # the page answers in the language just chosen
         i18n.activate(locale)
-        return page(request, "login.html", status_code=401, next=_safe_next(next), username=username,
-                    error=i18n.gettext("Identifiant ou mot de passe incorrect."))
+        response = page(request, "login.html", status_code=401, next=_safe_next(next), username=username,
+                        error=i18n.gettext("Identifiant ou mot de passe incorrect."))
+        return _remember_locale(response, locale)
     csrf = request.session.get("csrf")
     request.session.clear()
     request.session.update(user_id=user.id, csrf=csrf)
@@ -42,7 +45,14 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
         from ..services.users import set_locale
 
         set_locale(ctx, user.id, locale)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return _remember_locale(RedirectResponse(_safe_next(next), status_code=303), locale)
+
+
+def _remember_locale(response, locale: str):
+    """The login page shows next time (after logout, on this browser) in the language chosen here."""
+    if locale in i18n.LOCALES:
+        response.set_cookie("locale", locale, max_age=365 * 24 * 3600, samesite="lax")
+    return response
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..domain import prefs as prefs_rules
 from ..services.context import Actor, Context
@@ -57,7 +58,8 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def current_user(request: Request, ctx: Context = Depends(get_ctx)) -> User:
+def _session_user(request: Request, ctx: Context) -> User | None:
+    """The logged-in, active user of this session, or None (session expired after inactivity)."""
     user_id = request.session.get("user_id")
     user = None
     if user_id:
@@ -74,9 +76,19 @@ def current_user(request: Request, ctx: Context = Depends(get_ctx)) -> User:
             request.session.clear()
         else:
             request.session["seen"] = now
-    if user is None or not user.active:
+    return user if user is not None and user.active else None
+
+
+async def current_user(request: Request, ctx: Context = Depends(get_ctx)) -> User:
+    """Async on purpose: the user's language is activated here, on the request's own
+    context, so that it reaches the route, the other dependencies (sync ones run in
+    worker threads on a copy of this context) and the error handlers; a sync
+    dependency would set it on a worker thread's copy, lost on return."""
+    user = await run_in_threadpool(_session_user, request, ctx)
+    if user is None:
         if _wants_html(request):
             raise LoginRequired()
+        i18n.activate(request_locale(request))
         raise HTTPException(status_code=401, detail=i18n.gettext("Connexion requise."))
     i18n.activate(user.locale)
     request.state.user = user
@@ -99,10 +111,21 @@ def admin_actor(actor: Actor = Depends(current_actor)) -> Actor:
     return actor
 
 
+def request_locale(request: Request) -> str:
+    """The logged-in user's language, else the one just picked on the login form,
+    else the ``locale`` cookie (set at login), else the browser's."""
+    user = getattr(request.state, "user", None)
+    if user is not None:
+        return user.locale
+    if getattr(request.state, "locale", None) in i18n.LOCALES:
+        return request.state.locale
+    return i18n.pick_locale(request.cookies.get("locale"), request.headers.get("accept-language"))
+
+
 def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
     """Render a template with what every page needs (user, CSRF token, locale)."""
     user = getattr(request.state, "user", None)
-    locale = user.locale if user else i18n.pick_locale(request.cookies.get("locale"), request.headers.get("accept-language"))
+    locale = request_locale(request)
     i18n.activate(locale)
     html = render_string(
         template,

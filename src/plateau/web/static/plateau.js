@@ -71,7 +71,9 @@
     const time = document.createElement("time");
     time.dateTime = line.at;
     time.textContent = new Date(line.at).toLocaleTimeString();
-    li.append(who, " ", time, " : ", document.createTextNode(line.text));
+    const said = document.createElement("bdi"); // what was said keeps its own direction (French in an Arabic page)
+    said.textContent = line.text;
+    li.append(who, " ", time, " : ", said);
     list.append(li);
     list.scrollTop = list.scrollHeight;
   }
