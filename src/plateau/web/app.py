@@ -73,7 +73,10 @@ def create_app(ctx: Context | None = None, background: bool = True) -> FastAPI:
         if request.url.path.startswith("/api/"):
             errors = {k: v.render(i18n.gettext) for k, v in getattr(exc, "errors", {}).items()}
             return JSONResponse({"detail": message, "field": exc.field, "errors": errors}, status_code=_status(exc))
-        return HTMLResponse(f'<p class="error" role="alert">{_escape(message)}</p>', status_code=_status(exc))
+        if request.headers.get("hx-request"):
+            return HTMLResponse(f'<p class="error" role="alert">{_escape(message)}</p>', status_code=_status(exc))
+        # a page the browser navigated to: a whole document (title, lang, landmarks, h1), not a bare fragment
+        return page(request, "error.html", status_code=_status(exc), message=message, status=_status(exc))
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException):
