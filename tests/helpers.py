@@ -27,3 +27,21 @@ def login(client, username: str, password: str = PASSWORD) -> str:
                                            "next": "/", "locale": "fr"}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/login").text)
+
+
+def make_queue(ctx, members, code: str = "service-clients", name: str = "Service clients",
+               dispositions=(("info", "Information donnée"),)) -> tuple[int, list[int]]:
+    """A queue with its qualification list and its agents; returns (queue id, disposition ids)."""
+    from plateau.store.models import Disposition, Queue, QueueDisposition, QueueMember
+
+    with ctx.unit() as session:
+        queue = Queue(code=code, name=name)
+        session.add(queue)
+        session.flush()
+        rows = [Disposition(code=d_code, label=label) for d_code, label in dispositions]
+        session.add_all(rows)
+        session.flush()
+        session.add_all([QueueDisposition(queue_id=queue.id, disposition_id=row.id, position=index)
+                         for index, row in enumerate(rows)])
+        session.add_all([QueueMember(queue_id=queue.id, user_id=member.id) for member in members])
+        return queue.id, [row.id for row in rows]

@@ -8,22 +8,15 @@ from sqlalchemy import select
 
 from plateau.services import agents
 from plateau.services.users import actor_for
-from plateau.store.models import Contact, ContactPhone, Disposition, Queue, QueueDisposition, QueueMember
-from tests.helpers import login, make_user
+from plateau.store.models import Contact, ContactPhone
+from tests.helpers import login, make_queue, make_user
 
 
 def _setup(ctx):
     trainer = make_user(ctx, "formateur", role="supervisor")
     agent = make_user(ctx, "amina", name="Amina Saïdi")
+    queue_id, (info_id,) = make_queue(ctx, [agent])
     with ctx.unit() as session:
-        queue = Queue(code="service-clients", name="Service clients")
-        session.add(queue)
-        session.flush()
-        info = Disposition(code="info", label="Information donnée")
-        session.add(info)
-        session.flush()
-        session.add_all([QueueDisposition(queue_id=queue.id, disposition_id=info.id),
-                         QueueMember(queue_id=queue.id, user_id=agent.id)])
         now = ctx.now()
         karim = Contact(kind="person", civility="M.", first_name="Karim", last_name="Benali",
                         search_name="benali karim", created_at=now, updated_at=now, tags=[])
@@ -31,7 +24,7 @@ def _setup(ctx):
         session.flush()
         session.add(ContactPhone(contact_id=karim.id, e164="+33612345678"))
     agents.set_state(ctx, actor_for(agent), "available")
-    return trainer, agent, queue.id, info.id
+    return trainer, agent, queue_id, info_id
 
 
 def _client(app, username):

@@ -20,9 +20,8 @@ from babel.messages.pofile import read_po
 
 from plateau.services import agents
 from plateau.services.users import actor_for, set_locale
-from plateau.store.models import Disposition, Queue, QueueDisposition, QueueMember
 from plateau.web.i18n import LOCALE_DIR
-from tests.helpers import PASSWORD, csrf_of, make_user
+from tests.helpers import PASSWORD, csrf_of, make_queue, make_user
 
 #: a Python %-format conversion: ``%(name)s``, ``%(num)d``, ``%s``, or the literal ``%%``
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?([#0\- +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrsa%])")
@@ -180,16 +179,7 @@ def _call_in_wrap_up(ctx, client, agent):
     from plateau.services import calls
 
     trainer = make_user(ctx, "formateur", role="supervisor")
-    with ctx.unit() as session:
-        queue = Queue(code="service-clients", name="Service clients")
-        session.add(queue)
-        session.flush()
-        info = Disposition(code="info", label="Information donnée")
-        session.add(info)
-        session.flush()
-        session.add_all([QueueDisposition(queue_id=queue.id, disposition_id=info.id),
-                         QueueMember(queue_id=queue.id, user_id=agent.id)])
-        queue_id = queue.id
+    queue_id, _ = make_queue(ctx, [agent])
     agents.set_state(ctx, actor_for(agent), "available")
     call = calls.place_call(ctx, actor_for(trainer), queue_id, "06 12 34 56 78", "FR")
     assert client.post(f"/api/calls/{call.id}/answer").status_code == 200
