@@ -80,6 +80,9 @@ def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = N
 def route_waiting(ctx: Context) -> int:
     """Offer every waiting call, oldest first, to a free agent. Returns how many rang."""
     rang = 0
+    with ctx.read() as session:  # the ticker asks every second: take the write lock only for work
+        if not _has_work(session, Call.state.in_([s.value for s in WAITING])):
+            return 0
     with ctx.unit() as session:
         now = ctx.now()
         waiting = session.scalars(select(Call).where(Call.state.in_([s.value for s in WAITING]))
@@ -123,6 +126,18 @@ def tick(ctx: Context) -> None:
     An agent who lets a call ring out is put in pause ("Appel non décroché"),
     as ACDs do, so the next call doesn't ring an empty seat.
     """
+    with ctx.read() as session:
+        busy = _has_work(session, Call.state == CallState.RINGING)
+    if busy:
+        _expire_rings(ctx)
+    route_waiting(ctx)
+
+
+def _has_work(session: Session, condition) -> bool:
+    return session.scalar(select(Call.id).where(condition).limit(1)) is not None
+
+
+def _expire_rings(ctx: Context) -> None:
     with ctx.unit() as session:
         now = ctx.now()
         ringing = session.scalars(select(Call).where(Call.state == CallState.RINGING)).all()
@@ -137,7 +152,6 @@ def tick(ctx: Context) -> None:
                    extra_recipients={agent_id})
             call.agent_id = None
             change_state(session, agent_id, AgentState.PAUSED, now, pause_reason="no_answer", call_id=call.id)
-    route_waiting(ctx)
 
 
 # --- the agent's and the caller's actions --------------------------------------------
