@@ -443,16 +443,17 @@ def _chunks(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterator[list]:
 def _existing(ctx: Context, phones: set[str], emails: set[str], numbers: set[str]) -> Existing:
     """The contacts already using the file's phones, e-mails and customer numbers, in a few batched queries."""
     found = Existing()
+    # No ORDER BY in these queries: with one, SQLite prefers walking the whole
+    # table in id order to probing the e-mail index (0.3 s instead of 7 ms per
+    # chunk on 1 000 000 contacts); the oldest contact is kept with min() instead.
     with ctx.read() as session:
         for chunk in _chunks(phones):
             for contact_id, e164 in session.execute(select(ContactPhone.contact_id, ContactPhone.e164)
-                                                    .where(ContactPhone.e164.in_(chunk))
-                                                    .order_by(ContactPhone.contact_id)):
-                found.phones.setdefault(e164, contact_id)
+                                                    .where(ContactPhone.e164.in_(chunk))):
+                found.phones[e164] = min(contact_id, found.phones.get(e164, contact_id))
         for chunk in _chunks(emails):
-            for contact_id, email in session.execute(select(Contact.id, Contact.email)
-                                                     .where(Contact.email.in_(chunk)).order_by(Contact.id)):
-                found.emails.setdefault(email, contact_id)
+            for contact_id, email in session.execute(select(Contact.id, Contact.email).where(Contact.email.in_(chunk))):
+                found.emails[email] = min(contact_id, found.emails.get(email, contact_id))
         for chunk in _chunks(numbers):
             for contact_id, number, kind in session.execute(select(Contact.id, Contact.customer_number, Contact.kind)
                                                             .where(Contact.customer_number.in_(chunk))):
