@@ -11,7 +11,7 @@ from plateau.services import agents, calls
 from plateau.services.calls import CallbackRequest
 from plateau.services.users import actor_for
 from plateau.store.models import (AgentPresence, AgentStateChange, Call, CallEvent, Callback, Contact, ContactPhone,
-                                  Disposition, Event, Note, Queue, QueueDisposition, QueueMember, Utterance)
+                                  Disposition, Event, Note, Queue, QueueDisposition, QueueMember)
 from tests.helpers import make_user
 
 

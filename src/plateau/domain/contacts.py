@@ -146,7 +146,7 @@ def parse_date(name: str, value, errors: dict) -> date | None:
 #: reserves), an alphabetic top-level domain
 _PLAIN_EMAIL = re.compile(
     r"(?=[^@]{1,64}@)[a-z0-9_%+\-]+(?:\.[a-z0-9_%+\-]+)*"
-    r"@(?:(?![a-z0-9]{2}--)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
+    r"@(?:(?![a-z0-9\-]{2}--)[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
 
 
 def clean_email(value, errors: dict) -> str | None:

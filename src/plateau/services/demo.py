@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 
 from ..domain.contacts import ALL_FIELDS, display_name
 from ..domain.errors import DomainError
+from ..store.bulk import insert_contacts
 from ..store.models import (CallScript, Contact, ContactChange, ContactPhone, Disposition, KnowledgeArticle, Product,
                             Queue, QueueDisposition, QueueMember, User)
 from . import knowledge
@@ -126,11 +127,11 @@ def seed_contacts(ctx: Context, count: int, seed: int = 42, progress: Progress |
             phone_rows: list[dict] = []
             if company_count:
                 rows, numbers = generator.companies(company_count)
-                ids = _insert_contacts(conn, rows)
+                ids = insert_contacts(conn, rows)
                 generator.add_companies(ids, rows)
                 phone_rows += _phone_rows(ids, numbers)
             rows, numbers = generator.persons(person_count)
-            ids = _insert_contacts(conn, rows)
+            ids = insert_contacts(conn, rows)
             phone_rows += _phone_rows(ids, numbers)
             if phone_rows:
                 conn.execute(insert(phones), phone_rows)
@@ -138,25 +139,6 @@ def seed_contacts(ctx: Context, count: int, seed: int = 42, progress: Progress |
         if progress:
             progress(done, count)
     return done
-
-
-def _insert_contacts(conn, rows: list[dict]) -> list[int]:
-    """Insert rows, returning their ids in order.
-
-    PostgreSQL returns them from one batched ``INSERT … RETURNING``. SQLite
-    cannot order a multi-row RETURNING, and SQLAlchemy then falls back to one
-    statement per row (ten times slower), so there the ids are given: the
-    transaction holds SQLite's write lock (BEGIN IMMEDIATE), nobody else can
-    take the next ones.
-    """
-    contacts = Contact.__table__
-    if conn.dialect.name != "sqlite":
-        return list(conn.execute(insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True),
-                                 rows).scalars())
-    start = (conn.execute(select(func.max(contacts.c.id))).scalar() or 0) + 1
-    ids = list(range(start, start + len(rows)))
-    conn.execute(insert(contacts), [{**row, "id": cid} for cid, row in zip(ids, rows)])
-    return ids
 
 
 def _phone_rows(ids: list[int], numbers: list[list[tuple[str, str]]]) -> list[dict]:

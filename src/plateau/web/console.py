@@ -8,7 +8,6 @@ agent sees, and can hang up. Each call is a panel refreshed by events.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
 
 from ..domain.calls import STATE_LABELS, CallState
 from ..domain.contacts import COUNTRIES
