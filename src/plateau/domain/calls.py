@@ -5,7 +5,15 @@
        └──ring_timeout──┘  │                 │ └─transfer─▶ transferred ──ring──▶ ringing
                            │                 └─hang_up─▶ wrap_up ──close──▶ closed
     offered / ringing / transferred ──abandon──▶ abandoned
+    ivr ──enqueue──▶ offered        ivr / offered / transferred ──deflect──▶ deflected
+    offered ──overflow──▶ offered   connected / on_hold ──take_over──▶ (same state)
 
+``ivr`` is a call in a voice menu, before any queue; ``deflected`` is a call
+that ended without an agent by the system's doing (queue closed, maximum wait
+reached, an information message or an outside transfer in the menu, a
+callback requested while waiting), as opposed to ``abandoned`` where the
+caller hung up. ``overflow`` moves a waiting call to another queue or team,
+``take_over`` hands a live call to the supervisor: both keep the state.
 ``offered`` is a call waiting in its queue; ``transferred`` is a call waiting in
 the queue (or for the agent) it was transferred to, carrying the transfer note.
 A caller who hangs up before an answer abandons the call; once connected, a
@@ -33,6 +41,8 @@ class CallState(StrEnum):
     WRAP_UP = "wrap_up"
     CLOSED = "closed"
     ABANDONED = "abandoned"
+    IVR = "ivr"
+    DEFLECTED = "deflected"
 
 
 class CallAction(StrEnum):
@@ -45,6 +55,10 @@ class CallAction(StrEnum):
     HANG_UP = "hang_up"
     ABANDON = "abandon"
     CLOSE = "close"
+    ENQUEUE = "enqueue"
+    DEFLECT = "deflect"
+    OVERFLOW = "overflow"
+    TAKE_OVER = "take_over"
 
 
 class Direction(StrEnum):
@@ -70,6 +84,8 @@ STATE_LABELS = {
     S.WRAP_UP: N_("Post-appel"),
     S.CLOSED: N_("Clôturé"),
     S.ABANDONED: N_("Raccroché avant réponse"),
+    S.IVR: N_("Dans le serveur vocal"),
+    S.DEFLECTED: N_("Terminé sans agent"),
 }
 
 TRANSITIONS: dict[tuple[CallState, CallAction], CallState] = {
@@ -87,9 +103,18 @@ TRANSITIONS: dict[tuple[CallState, CallAction], CallState] = {
     (S.CONNECTED, A.HANG_UP): S.WRAP_UP,
     (S.ON_HOLD, A.HANG_UP): S.WRAP_UP,
     (S.WRAP_UP, A.CLOSE): S.CLOSED,
+    (S.IVR, A.ENQUEUE): S.OFFERED,
+    (S.IVR, A.ABANDON): S.ABANDONED,
+    (S.IVR, A.DEFLECT): S.DEFLECTED,
+    (S.OFFERED, A.DEFLECT): S.DEFLECTED,
+    (S.TRANSFERRED, A.DEFLECT): S.DEFLECTED,
+    (S.OFFERED, A.OVERFLOW): S.OFFERED,
+    (S.TRANSFERRED, A.OVERFLOW): S.TRANSFERRED,
+    (S.CONNECTED, A.TAKE_OVER): S.CONNECTED,
+    (S.ON_HOLD, A.TAKE_OVER): S.ON_HOLD,
 }
 
-TERMINAL = frozenset({S.CLOSED, S.ABANDONED})
+TERMINAL = frozenset({S.CLOSED, S.ABANDONED, S.DEFLECTED})
 WAITING = frozenset({S.OFFERED, S.TRANSFERRED})
 LIVE = frozenset({S.CONNECTED, S.ON_HOLD})
 #: States in which the call occupies an agent's desktop.
@@ -134,6 +159,7 @@ class Durations:
     hold: float = 0.0
     wrap_up: float = 0.0
     wait: float = 0.0
+    ivr: float = 0.0
 
     @property
     def handling(self) -> float:
@@ -141,14 +167,16 @@ class Durations:
         return self.talk + self.hold + self.wrap_up
 
 
-def durations(created_at: datetime, transitions: list[Transition], now: datetime | None = None) -> Durations:
+def durations(created_at: datetime, transitions: list[Transition], now: datetime | None = None,
+              initial: CallState = S.OFFERED) -> Durations:
     """Time spent in each phase, summed over the call's history.
 
     A call still in a phase counts up to ``now`` (for the live timer); a
     closed call's figures are final.
     """
-    buckets = {S.RINGING: 0.0, S.CONNECTED: 0.0, S.ON_HOLD: 0.0, S.WRAP_UP: 0.0, S.OFFERED: 0.0, S.TRANSFERRED: 0.0}
-    state, since = S.OFFERED, created_at
+    buckets = {S.RINGING: 0.0, S.CONNECTED: 0.0, S.ON_HOLD: 0.0, S.WRAP_UP: 0.0, S.OFFERED: 0.0, S.TRANSFERRED: 0.0,
+               S.IVR: 0.0}
+    state, since = initial, created_at
     for step in transitions:
         if state in buckets:
             buckets[state] += max(0.0, (step.at - since).total_seconds())
@@ -161,4 +189,5 @@ def durations(created_at: datetime, transitions: list[Transition], now: datetime
         hold=buckets[S.ON_HOLD],
         wrap_up=buckets[S.WRAP_UP],
         wait=buckets[S.OFFERED] + buckets[S.TRANSFERRED],
+        ivr=buckets[S.IVR],
     )

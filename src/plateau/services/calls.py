@@ -13,20 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain import phones, prefs as prefs_rules
+from ..domain import phones, prefs as prefs_rules, queue_hours, routing
 from ..domain.agents import AgentState
 from ..domain.calls import (LIVE, TERMINAL, WAITING, WITH_AGENT, CallAction, CallState, Direction, Media,
                             durations as live_durations, next_state, Transition)
 from ..domain.clock import as_utc
 from ..domain.contacts import formal_name
 from ..domain.errors import N_, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
-from ..domain.routing import Candidate, choose_agent
-from ..store.models import (AgentPresence, Call, CallEvent, Callback, Contact, ContactPhone, Disposition, Note,
-                            Queue, QueueDisposition, QueueMember, ScriptAnswer, User, Utterance)
-from .agents import change_state, presence_of
+from ..store.models import (AgentPresence, AgentSkill, Call, CallEvent, Callback, Contact, ContactPhone, Disposition,
+                            Note, Queue, QueueDisposition, QueueMember, QueueSkill, ScriptAnswer, Skill, User, Utterance)
+from .agents import change_state
 from .context import FLOOR, Actor, Context, emit, user_channel
 
 MAX_UTTERANCE = 2000
@@ -40,6 +39,7 @@ _BUCKET = {
     CallState.OFFERED: "wait_seconds",
     CallState.TRANSFERRED: "wait_seconds",
 }
+# time in the voice menu is not queue wait: it shows in the call's events only
 
 
 # --- placing and routing --------------------------------------------------------
@@ -68,56 +68,196 @@ def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = N
                 raise ValidationError({"number": DomainError(error.message, "number", **error.params)}) from None
         call = Call(direction=Direction.INBOUND, media=Media(media), state=CallState.OFFERED, queue_id=queue.id,
                     caller_number=caller_number, caller_user_id=actor.id, created_at=now, state_since=now,
-                    declined_by=[])
+                    declined_by=[], priority=queue.priority, queued_at=now)
         session.add(call)
         session.flush()
         _record(session, call, "offer", None, CallState.OFFERED, now, actor.id, {})
         _notify(session, call, "offer", now)
-        _route_one(session, ctx, call, now)
+        if not _deflect_if_closed(session, ctx, call, queue, now):
+            _route_queue(session, ctx, queue.id, now)
         return call
 
 
+def enqueue(session: Session, ctx: Context, call: Call, queue: Queue, now: datetime, actor_id: int | None = None) -> bool:
+    """A call leaves the voice menu for a queue. Returns False if the queue is closed (the call then ends)."""
+    call.queue_id = queue.id
+    call.priority = queue.priority
+    call.queued_at = now
+    call.ivr_node = None
+    _apply(session, call, CallAction.ENQUEUE, now, actor_id, data={"queue_id": queue.id})
+    if _deflect_if_closed(session, ctx, call, queue, now):
+        return False
+    _route_queue(session, ctx, queue.id, now)
+    return True
+
+
+def deflect(session: Session, call: Call, now: datetime, reason: str, message: str, actor_id: int | None = None,
+            data: dict | None = None) -> None:
+    """End a call without an agent, telling the caller why (a system line of the transcript)."""
+    if message:
+        _system_line(session, call, message, now)
+    _apply(session, call, CallAction.DEFLECT, now, actor_id, data={"reason": reason, **(data or {})})
+    call.ended_at = call.closed_at = now
+
+
+def _system_line(session: Session, call: Call, text: str, now: datetime) -> Utterance:
+    """What the network says to the caller (closed message, menu prompt): kept in the transcript.
+
+    Written in the site's language (French): it is what the caller heard."""
+    utterance = Utterance(call_id=call.id, speaker="system", user_id=None, text=text, media=call.media, at=now)
+    session.add(utterance)
+    session.flush()
+    payload = {"call_id": call.id, "id": utterance.id, "speaker": "system", "text": text, "at": now.isoformat()}
+    for user_id in _recipients(call):
+        emit(session, user_channel(user_id), "utterance", payload, now)
+    return utterance
+
+
+def _deflect_if_closed(session: Session, ctx: Context, call: Call, queue: Queue, now: datetime) -> bool:
+    tz = ZoneInfo(ctx.settings.timezone)
+    local = now.astimezone(tz)
+    if queue_hours.is_open(queue.hours or {}, queue.holiday_country, local):
+        return False
+    message = queue.closed_message or N_("Nos conseillers sont absents pour le moment.")
+    opening = queue_hours.next_opening(queue.hours or {}, queue.holiday_country, local)
+    if opening is not None:
+        message += " " + N_("Nous vous répondons de nouveau le %(date)s à %(time)s.") % {
+            "date": opening.strftime("%d/%m/%Y"), "time": opening.strftime("%H:%M")}
+    deflect(session, call, now, "closed", message)
+    return True
+
+
 def route_waiting(ctx: Context) -> int:
-    """Offer every waiting call, oldest first, to a free agent. Returns how many rang."""
-    rang = 0
+    """Offer waiting calls to free agents, by priority then age. Returns how many rang."""
     with ctx.read() as session:  # the ticker asks every second: take the write lock only for work
         if not _has_work(session, Call.state.in_([s.value for s in WAITING])):
             return 0
     with ctx.unit() as session:
-        now = ctx.now()
-        waiting = session.scalars(select(Call).where(Call.state.in_([s.value for s in WAITING]))
-                                  .order_by(Call.created_at, Call.id)).all()
-        for call in waiting:
-            if _route_one(session, ctx, call, now):
-                rang += 1
-    return rang
+        return _route_queue(session, ctx, None, ctx.now())
 
 
-def _candidates(session: Session, lock: bool) -> list[Candidate]:
+def _route_queue(session: Session, ctx: Context, queue_id: int | None, now: datetime) -> int:
+    """One routing pass (all queues, or one), then tell the callers still waiting where they stand."""
+    query = select(Call).where(Call.state.in_([s.value for s in WAITING]))
+    if queue_id is not None:
+        query = query.where(Call.queue_id == queue_id)
+    waiting = {call.id: call for call in session.scalars(query)}
+    if not waiting:
+        return 0
+    candidates = _candidates(session, lock=True)
+    pairs = []
+    if candidates:
+        rules = _rules(session, {call.queue_id for call in waiting.values()})
+        router = routing.Router(candidates, rules)
+        pairs = router.assign(_waiting_call(call, now) for call in waiting.values())
+    rung_queues = set()
+    for call_id, agent_id in pairs:
+        call = waiting.pop(call_id)
+        rung_queues.add(call.queue_id)
+        call.agent_id = agent_id
+        queue = session.get(Queue, call.queue_id)
+        if queue is not None:
+            queue.last_agent_id = agent_id
+        _apply(session, call, CallAction.RING, now, actor_id=None, data={"agent_id": agent_id})
+        change_state(session, agent_id, AgentState.ON_CALL, now, call_id=call.id)
+    moved = {call_queue for call_queue in rung_queues} | ({queue_id} if queue_id is not None else set())
+    _announce_positions(session, list(waiting.values()), now, moved)
+    return len(pairs)
+
+
+def _waiting_call(call: Call, now: datetime) -> routing.WaitingCall:
+    return routing.WaitingCall(call.id, call.queue_id, as_utc(call.queued_at or call.created_at), call.priority or 0,
+                               frozenset(call.declined_by or ()), call.target_agent_id, call.target_team_id)
+
+
+def _rules(session: Session, queue_ids: set[int]) -> dict[int, routing.QueueRule]:
+    required: dict[int, dict[str, int]] = {}
+    for q_id, code, level in session.execute(select(QueueSkill.queue_id, Skill.code, QueueSkill.min_level)
+                                             .join(Skill, Skill.id == QueueSkill.skill_id)
+                                             .where(QueueSkill.queue_id.in_(queue_ids))):
+        required.setdefault(q_id, {})[code] = level
+    rules = {}
+    for queue in session.scalars(select(Queue).where(Queue.id.in_(queue_ids))):
+        strategy = queue.strategy if queue.strategy in routing.Strategy.__members__.values() else routing.Strategy.LONGEST_IDLE
+        rules[queue.id] = routing.QueueRule(queue.id, routing.Strategy(strategy), required.get(queue.id, {}),
+                                            queue.last_agent_id)
+    return rules
+
+
+def _announce_positions(session: Session, waiting: list[Call], now: datetime, changed_queues: set[int]) -> None:
+    """Each caller still waiting in a queue where the line moved hears their position and expected wait."""
+    concerned = [call for call in waiting if call.queue_id in changed_queues and call.caller_user_id]
+    if not concerned:
+        return
+    everyone = [_waiting_call(call, now) for call in session.scalars(
+        select(Call).where(Call.state.in_([s.value for s in WAITING]), Call.queue_id.in_(changed_queues)))]
+    for call in concerned:
+        emit(session, user_channel(call.caller_user_id), "queue_status", queue_status(session, call, everyone, now), now)
+
+
+def queue_status(session: Session, call: Call, everyone: list[routing.WaitingCall] | None = None,
+                 now: datetime | None = None) -> dict:
+    """Position, estimated wait and whether a callback may be asked, for a waiting call."""
+    now = now or as_utc(call.state_since)
+    if everyone is None:
+        everyone = [_waiting_call(c, now) for c in session.scalars(
+            select(Call).where(Call.state.in_([s.value for s in WAITING]), Call.queue_id == call.queue_id))]
+    queue = session.get(Queue, call.queue_id)
+    position = routing.position_in_queue(_waiting_call(call, now), everyone)
+    serving = session.scalar(select(func.count()).select_from(AgentPresence)
+                             .join(QueueMember, QueueMember.user_id == AgentPresence.user_id)
+                             .where(QueueMember.queue_id == call.queue_id,
+                                    AgentPresence.state.in_([AgentState.AVAILABLE, AgentState.ON_CALL, AgentState.WRAP_UP])))
+    wait = routing.estimated_wait(position, serving or 0, ctx_aht(session, call.queue_id))
+    waited = (now - as_utc(call.queued_at or call.created_at)).total_seconds()
+    callback_after = queue.callback_after_s if queue else None
+    return {"call_id": call.id, "position": position, "estimated_wait_s": None if wait is None else round(wait),
+            "waited_s": round(waited), "callback_available": callback_after is not None and waited >= callback_after,
+            "queue": queue.name if queue else ""}
+
+
+#: AHT assumed for a queue with no history yet (seconds)
+DEFAULT_AHT_S = 240.0
+
+
+def ctx_aht(session: Session, queue_id: int, sample: int = 50) -> float:
+    """The queue's recent average handling time (last ``sample`` closed calls), for wait estimates."""
+    rows = session.execute(select(Call.talk_seconds, Call.hold_seconds, Call.wrap_up_seconds)
+                           .where(Call.queue_id == queue_id, Call.state == CallState.CLOSED)
+                           .order_by(Call.id.desc()).limit(sample)).all()
+    if not rows:
+        return DEFAULT_AHT_S
+    return sum((t or 0) + (h or 0) + (w or 0) for t, h, w in rows) / len(rows)
+
+
+def _candidates(session: Session, lock: bool) -> list[routing.Candidate]:
     query = select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE)
     if lock and session.bind.dialect.name == "postgresql":
         query = query.with_for_update()
     presences = session.scalars(query).all()
     if not presences:
         return []
+    ids = [p.user_id for p in presences]
     members: dict[int, set[int]] = {}
     for queue_id, user_id in session.execute(select(QueueMember.queue_id, QueueMember.user_id)
-                                             .where(QueueMember.user_id.in_([p.user_id for p in presences]))):
+                                             .where(QueueMember.user_id.in_(ids))):
         members.setdefault(user_id, set()).add(queue_id)
-    return [Candidate(p.user_id, as_utc(p.idle_since or p.since), frozenset(members.get(p.user_id, ())))
-            for p in presences]
+    skills: dict[int, dict[str, int]] = {}
+    for user_id, code, level in session.execute(select(AgentSkill.user_id, Skill.code, AgentSkill.level)
+                                                .join(Skill, Skill.id == AgentSkill.skill_id)
+                                                .where(AgentSkill.user_id.in_(ids))):
+        skills.setdefault(user_id, {})[code] = level
+    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(ids))).all())
+    return [routing.Candidate(p.user_id, as_utc(p.idle_since or p.since), frozenset(members.get(p.user_id, ())),
+                              skills.get(p.user_id, {}), teams.get(p.user_id)) for p in presences]
 
 
 def _route_one(session: Session, ctx: Context, call: Call, now: datetime) -> bool:
+    """Route the queue this call waits in; True if this call now rings."""
     if CallState(call.state) not in WAITING:
         return False
-    agent_id = choose_agent(_candidates(session, lock=True), call.queue_id, target_agent_id=call.target_agent_id)
-    if agent_id is None:
-        return False
-    call.agent_id = agent_id
-    _apply(session, call, CallAction.RING, now, actor_id=None, data={"agent_id": agent_id})
-    change_state(session, agent_id, AgentState.ON_CALL, now, call_id=call.id)
-    return True
+    _route_queue(session, ctx, call.queue_id, now)
+    return call.state == CallState.RINGING
 
 
 def tick(ctx: Context) -> None:
@@ -128,9 +268,103 @@ def tick(ctx: Context) -> None:
     """
     with ctx.read() as session:
         busy = _has_work(session, Call.state == CallState.RINGING)
+        waiting = _has_work(session, Call.state.in_([s.value for s in WAITING]))
     if busy:
         _expire_rings(ctx)
+    if waiting:
+        _apply_waiting_rules(ctx)
     route_waiting(ctx)
+
+
+#: a call overflows at most this many times (A → B → A loops end)
+MAX_OVERFLOWS = 3
+
+
+def _apply_waiting_rules(ctx: Context) -> None:
+    """Overflow, maximum wait and the callback offer, for calls waiting past their queue's delays."""
+    with ctx.read() as session:
+        now = ctx.now()
+        due = []
+        for call, queue in session.execute(select(Call, Queue).join(Queue, Queue.id == Call.queue_id)
+                                           .where(Call.state.in_([s.value for s in WAITING]))):
+            waited = (now - as_utc(call.queued_at or call.created_at)).total_seconds()
+            has_overflow = call.target_agent_id is None and (
+                queue.overflow_queue_id is not None and queue.overflow_queue_id != queue.id
+                or queue.overflow_team_id is not None and call.target_team_id is None)
+            action = routing.waiting_action(waited, queue.overflow_after_s, has_overflow, queue.max_wait_s)
+            offer = queue.callback_after_s is not None and waited >= queue.callback_after_s
+            if action or offer:
+                due.append((call.id, action, offer))
+    if not due:
+        return
+    with ctx.unit() as session:
+        now = ctx.now()
+        for call_id, action, offer in due:
+            call = _load(session, call_id, lock=True)
+            if CallState(call.state) not in WAITING:
+                continue
+            queue = session.get(Queue, call.queue_id)
+            if action == "overflow" and _overflows(session, call) < MAX_OVERFLOWS:
+                _overflow(session, call, queue, now)
+            elif action in ("overflow", "max_wait") and queue.max_wait_s is not None:
+                deflect(session, call, now, "max_wait",
+                        N_("Tous nos conseillers sont occupés. Merci de rappeler plus tard ou de demander à être rappelé."))
+            elif offer and not _has_event(session, call.id, "callback_offer"):
+                _record(session, call, "callback_offer", call.state, call.state, now, None, {})
+                if call.caller_user_id:
+                    emit(session, user_channel(call.caller_user_id), "queue_status", queue_status(session, call, now=now), now)
+
+
+def _overflows(session: Session, call: Call) -> int:
+    return session.scalar(select(func.count()).select_from(CallEvent)
+                          .where(CallEvent.call_id == call.id, CallEvent.action == CallAction.OVERFLOW)) or 0
+
+
+def _has_event(session: Session, call_id: int, action: str) -> bool:
+    return session.scalar(select(CallEvent.id).where(CallEvent.call_id == call_id, CallEvent.action == action).limit(1)) is not None
+
+
+def _overflow(session: Session, call: Call, queue: Queue, now: datetime) -> None:
+    """Débordement: to the overflow queue (its rules apply from now), else to the overflow team."""
+    data: dict = {"from_queue_id": queue.id}
+    if queue.overflow_queue_id is not None and queue.overflow_queue_id != queue.id:
+        target = session.get(Queue, queue.overflow_queue_id)
+        call.queue_id = target.id
+        call.priority = target.priority
+        call.target_team_id = None
+        data["queue_id"] = target.id
+    else:
+        call.target_team_id = queue.overflow_team_id
+        data["team_id"] = queue.overflow_team_id
+    call.queued_at = now
+    _apply(session, call, CallAction.OVERFLOW, now, None, data=data)
+    _route_queue(session, None, call.queue_id, now)
+
+
+def request_callback(ctx: Context, actor: Actor, call_id: int) -> Callback:
+    """A waiting caller asks to be called back: a callback task for the queue, in order; the call ends."""
+    with ctx.unit() as session:
+        now = ctx.now()
+        call = _load(session, call_id, lock=True)
+        if call.caller_user_id != actor.id:
+            raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
+        if CallState(call.state) not in WAITING:
+            raise IllegalTransition(N_("Seul un appel en attente dans une file peut demander un rappel."))
+        status = queue_status(session, call, now=now)
+        if not status["callback_available"]:
+            raise IllegalTransition(N_("Le rappel n'est proposé qu'après un temps d'attente."))
+        contact_id = call.contact_id
+        if contact_id is None:
+            matches = _matches(session, call.caller_number)
+            contact_id = matches[0] if len(matches) == 1 else None
+        callback = Callback(contact_id=contact_id, call_id=call.id, due_at=now, number=call.caller_number,
+                            source="caller", queue_id=call.queue_id, status="open", created_by=actor.id, created_at=now)
+        session.add(callback)
+        session.flush()
+        deflect(session, call, now, "callback", N_("C'est noté : un conseiller vous rappelle dès que possible."),
+                actor.id, {"callback_id": callback.id})
+        emit(session, FLOOR, "callback", {"id": callback.id, "queue_id": call.queue_id, "at": now.isoformat()}, now)
+        return callback
 
 
 def _has_work(session: Session, condition) -> bool:
@@ -420,7 +654,8 @@ class CallView:
         transitions = [Transition(CallAction(e.action), as_utc(e.at), CallState(e.to_state))
                        for e in self.events if e.action in CallAction.__members__.values()]
         end = None if self.state in TERMINAL else self.now
-        return live_durations(as_utc(self.call.created_at), transitions, end)
+        initial = CallState(self.events[0].to_state) if self.events else CallState.OFFERED
+        return live_durations(as_utc(self.call.created_at), transitions, end, initial)
 
 
 def view(ctx: Context, call_id: int, actor: Actor | None = None) -> CallView:

@@ -65,6 +65,16 @@ class Base(DeclarativeBase):
 # --- people -----------------------------------------------------------------
 
 
+class Team(Base):
+    """A team ("équipe") of agents under a supervisor: routing overflow, KPIs and objectives group by it."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -79,6 +89,28 @@ class User(Base):
     prefs: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+
+
+class Skill(Base):
+    """A skill routing can require: a language (fr, ar, en), a product line, an activity."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="activity")  # language | product | activity
+
+
+class AgentSkill(Base):
+    """An agent's level in a skill, 1 (notions) to 5 (expert)."""
+
+    __tablename__ = "agent_skills"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class AgentPresence(Base):
@@ -147,8 +179,61 @@ class Queue(Base):
     script_id: Mapped[int | None] = mapped_column(ForeignKey("call_scripts.id"))
     ring_timeout_s: Mapped[int] = mapped_column(Integer, default=20)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: longest_idle | most_skilled | round_robin (domain.routing.Strategy)
+    strategy: Mapped[str] = mapped_column(String(16), default="longest_idle")
+    #: calls of a higher-priority queue are served first when an agent is free for several
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    #: opening hours, local time: {"mon": [["08:00", "20:00"]], …}; empty means always open
+    hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: country (ISO 3166) whose public holidays close the queue; None: no holiday closure
+    holiday_country: Mapped[str | None] = mapped_column(String(2))
+    closed_message: Mapped[str] = mapped_column(Text, default="")
+    #: past this wait the call overflows ("débordement") to another queue or a team
+    overflow_after_s: Mapped[int | None] = mapped_column(Integer)
+    overflow_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    overflow_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    #: past this wait (and no overflow left) the caller is told and the call ends
+    max_wait_s: Mapped[int | None] = mapped_column(Integer)
+    #: past this wait the caller may ask to be called back
+    callback_after_s: Mapped[int | None] = mapped_column(Integer)
+    #: service level: ``sl_target`` of calls answered within ``sl_threshold_s``
+    sl_threshold_s: Mapped[int] = mapped_column(Integer, default=20)
+    sl_target: Mapped[float] = mapped_column(Float, default=0.8)
+    #: wallboard alert thresholds
+    alert_waiting: Mapped[int] = mapped_column(Integer, default=5)
+    alert_longest_wait_s: Mapped[int] = mapped_column(Integer, default=60)
+    alert_abandon_rate: Mapped[float] = mapped_column(Float, default=0.1)
+    #: round robin: who was offered the last call
+    last_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     script: Mapped[CallScript | None] = relationship()
+
+
+class QueueSkill(Base):
+    """A skill a queue requires, at a minimum level."""
+
+    __tablename__ = "queue_skills"
+
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    min_level: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IvrMenu(Base):
+    """An interactive voice menu ("SVI"): validated YAML, entered by dialling ``number``."""
+
+    __tablename__ = "ivr_menus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the number a caller dials to enter the menu (E.164), optional
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class QueueDisposition(Base):
@@ -255,9 +340,15 @@ class Callback(Base):
     __tablename__ = "callbacks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    #: the number to call back (E.164): a waiting caller may have no record yet
+    number: Mapped[str | None] = mapped_column(String(32))
+    #: agent (promised at wrap-up) | caller (asked while waiting in a queue)
+    source: Mapped[str] = mapped_column(String(16), default="agent")
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
@@ -302,7 +393,8 @@ class Call(Base):
     direction: Mapped[str] = mapped_column(String(8), default="inbound")
     media: Mapped[str] = mapped_column(String(8), default="text")
     state: Mapped[str] = mapped_column(String(16), index=True)
-    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
+    #: None while the caller is still in a voice menu
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)
     caller_number: Mapped[str] = mapped_column(String(32), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     #: the agent the call rings for or is with (None while waiting)
@@ -314,6 +406,15 @@ class Call(Base):
     transfer_note: Mapped[str | None] = mapped_column(Text)
     #: agents who let this call ring out (JSON list of ids)
     declined_by: Mapped[list] = mapped_column(JSON, default=list)
+    #: overflow to a team: any available agent of it may take the call
+    target_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    #: routing priority (the queue's at entry; higher first)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    #: when the call entered its current queue: overflow and max wait count from it
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the voice menu the call is in, and where in it
+    ivr_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id"))
+    ivr_node: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     state_since: Mapped[datetime] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -413,3 +514,49 @@ class ImportJob(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- supervision, objectives ---------------------------------------------------------
+
+
+class CallMonitor(Base):
+    """A supervisor following a call: silent listening ("écoute discrète") or taking it over."""
+
+    __tablename__ = "call_monitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(16), default="listen")  # listen | take_over
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Whisper(Base):
+    """A private message from a supervisor to an agent ("chuchotement"); the caller never sees it."""
+
+    __tablename__ = "whispers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Objective(Base):
+    """A performance objective: one KPI, a comparison and a target, for an agent, a team or everyone."""
+
+    __tablename__ = "objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # agent | team | all
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    kpi: Mapped[str] = mapped_column(String(32))  # a domain.kpis code
+    comparator: Mapped[str] = mapped_column(String(2))  # <= | >=
+    target: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
