@@ -24,7 +24,8 @@ STATIC = Path(__file__).with_name("static")
 log = logging.getLogger(__name__)
 
 #: routers are registered here; each feature module exposes ``router``
-ROUTER_MODULES = ["auth", "desktop", "console", "events", "preferences", "calls", "contacts", "imports", "scripts", "knowledge", "api"]
+ROUTER_MODULES = ["auth", "desktop", "console", "events", "preferences", "calls", "contacts", "imports", "scripts", "knowledge",
+                  "api", "wallboard", "kpis", "objectives", "staffing", "ivr", "queues_admin", "callbacks"]
 
 
 def create_app(ctx: Context | None = None, background: bool = True) -> FastAPI:
