@@ -624,7 +624,7 @@ class CallView:
     """Everything a desktop or console shows about one call."""
 
     call: Call
-    queue: Queue
+    queue: Queue | None  # None while the caller is in a voice menu
     contact: Contact | None
     agent: User | None
     caller: User | None
@@ -676,7 +676,7 @@ def _view(session: Session, call: Call, now: datetime) -> CallView:
     matches = [] if contact else _matches(session, call.caller_number)
     return CallView(
         call=call,
-        queue=session.get(Queue, call.queue_id),
+        queue=session.get(Queue, call.queue_id) if call.queue_id else None,
         contact=contact,
         agent=session.get(User, call.agent_id) if call.agent_id else None,
         caller=session.get(User, call.caller_user_id) if call.caller_user_id else None,
@@ -725,7 +725,7 @@ def list_calls(ctx: Context, actor: Actor, before: int | None = None, limit: int
     a supervisor sees every call. Returns the rows and the cursor of the next page."""
     with ctx.read() as session:
         query = (select(Call, Queue.name, User.display_name, Contact, Disposition.label)
-                 .join(Queue, Queue.id == Call.queue_id)
+                 .outerjoin(Queue, Queue.id == Call.queue_id)
                  .outerjoin(User, User.id == Call.agent_id)
                  .outerjoin(Contact, Contact.id == Call.contact_id)
                  .outerjoin(Disposition, Disposition.id == Call.disposition_id)
@@ -818,7 +818,7 @@ def _recipients(call: Call, extra: set[int] | None = None) -> set[int]:
 
 
 def _notify(session: Session, call: Call, action: str, now: datetime, extra: set[int] | None = None) -> None:
-    queue = session.get(Queue, call.queue_id)
+    queue = session.get(Queue, call.queue_id) if call.queue_id else None
     contact = session.get(Contact, call.contact_id) if call.contact_id else None
     if contact is None:
         matches = _matches(session, call.caller_number)

@@ -106,7 +106,7 @@ def _out(view: calls.CallView) -> CallOut:
     live = view.durations
     return CallOut(
         id=view.call.id, state=view.call.state, direction=view.call.direction, media=view.call.media,
-        queue=view.queue.name, caller_number=view.call.caller_number,
+        queue=view.queue.name if view.queue else "", caller_number=view.call.caller_number,
         caller_display=phones.display(view.call.caller_number), contact_id=view.call.contact_id,
         agent_id=view.call.agent_id, transfer_note=view.call.transfer_note,
         disposition=view.disposition.code if view.disposition else None,
