@@ -450,6 +450,9 @@ def transfer(ctx: Context, actor: Actor, call_id: int, queue_id: int | None = No
                 raise ValidationError({"target": DomainError(N_("File d'attente inconnue."), "target")})
             call.queue_id = queue.id
             call.target_agent_id = None
+            call.target_team_id = None
+            call.priority = queue.priority
+            call.queued_at = now  # the new queue's delays count from the transfer
             data["queue_id"] = queue.id
         else:
             if agent_id == actor.id:
