@@ -49,6 +49,7 @@ test: test-deps
 	$(VENV)/bin/pytest -q
 
 bench: install
+	$(PIP) install -q -e '.[bench]' || echo "pyworkforce not installed: the Erlang C bench times Plateau alone"
 	$(PY) bench/run.py
 
 # Pre-release only: rewrite migration 0001 from the models.
