@@ -29,7 +29,8 @@ STATE_LABELS = {
 }
 
 #: Pause reasons (code → label). ``no_answer`` is set by the system when a
-#: call rang out on the agent's desktop, so the next call doesn't ring an empty seat.
+#: call rang out on the agent's desktop, so the next call doesn't ring an empty seat;
+#: ``supervisor`` by a supervisor forcing a pause from the wallboard.
 PAUSE_REASONS = {
     "lunch": N_("Déjeuner"),
     "training": N_("Formation"),
@@ -38,8 +39,11 @@ PAUSE_REASONS = {
     "coaching": N_("Accompagnement / double écoute"),
     "admin": N_("Travail administratif"),
     "no_answer": N_("Appel non décroché"),
+    "supervisor": N_("Pause imposée par le superviseur"),
 }
-CHOOSABLE_PAUSE_REASONS = [code for code in PAUSE_REASONS if code != "no_answer"]
+#: reasons only the system or a supervisor sets: an agent never picks them
+IMPOSED_PAUSE_REASONS = frozenset({"no_answer", "supervisor"})
+CHOOSABLE_PAUSE_REASONS = [code for code in PAUSE_REASONS if code not in IMPOSED_PAUSE_REASONS]
 
 CHOOSABLE = frozenset({AgentState.AVAILABLE, AgentState.PAUSED, AgentState.OFFLINE})
 BUSY = frozenset({AgentState.ON_CALL, AgentState.WRAP_UP})
@@ -52,7 +56,7 @@ def check_choice(current: AgentState, wanted: AgentState, pause_reason: str | No
     if current in BUSY:
         raise DomainError(N_("Terminez d'abord l'appel en cours (qualification comprise)."), "state")
     if wanted is AgentState.PAUSED:
-        if pause_reason not in PAUSE_REASONS or pause_reason == "no_answer":
+        if pause_reason not in PAUSE_REASONS or pause_reason in IMPOSED_PAUSE_REASONS:
             raise DomainError(N_("Choisissez un motif de pause."), "pause_reason")
         return pause_reason
     return None
