@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..domain import phones, prefs as prefs_rules, queue_hours, routing
 from ..domain.agents import AgentState
@@ -23,7 +23,7 @@ from ..domain.calls import (LIVE, TERMINAL, WAITING, WITH_AGENT, CallAction, Cal
 from ..domain.clock import as_utc
 from ..domain.contacts import formal_name
 from ..domain.errors import N_, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
-from ..store.models import (AgentPresence, AgentSkill, Call, CallEvent, Callback, Contact, ContactPhone, Disposition,
+from ..store.models import (AgentPresence, AgentSkill, Call, CallEvent, CallMonitor, Callback, Contact, ContactPhone, Disposition,
                             Note, Queue, QueueDisposition, QueueMember, QueueSkill, ScriptAnswer, Skill, User, Utterance)
 from .agents import change_state
 from .context import FLOOR, Actor, Context, emit, user_channel
@@ -55,17 +55,7 @@ def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = N
         queue = session.get(Queue, queue_id) if queue_id else None
         if queue is None or not queue.active:
             raise ValidationError({"queue_id": DomainError(N_("Choisissez une file d'attente."), "queue_id")})
-        if contact_id:
-            contact = session.get(Contact, contact_id)
-            if contact is None or not contact.phones:
-                raise ValidationError({"contact_id": DomainError(N_("Ce contact n'a pas de numéro de téléphone."), "contact_id")})
-            caller_number = contact.phones[0].e164
-        else:
-            try:
-                caller_number = phones.parse(number or "", region or ctx.settings.default_region)
-            except ValidationError as exc:
-                error = exc.errors["phone"]
-                raise ValidationError({"number": DomainError(error.message, "number", **error.params)}) from None
+        caller_number = caller_number_of(session, ctx, number, region, contact_id)
         call = Call(direction=Direction.INBOUND, media=Media(media), state=CallState.OFFERED, queue_id=queue.id,
                     caller_number=caller_number, caller_user_id=actor.id, created_at=now, state_since=now,
                     declined_by=[], priority=queue.priority, queued_at=now)
@@ -76,6 +66,22 @@ def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = N
         if not _deflect_if_closed(session, ctx, call, queue, now):
             _route_queue(session, ctx, queue.id, now)
         return call
+
+
+def caller_number_of(session: Session, ctx: Context, number: str | None, region: str | None,
+                     contact_id: int | None) -> str:
+    """The E.164 number a console call comes from: the contact's first number, else the typed one
+    (read in ``region``). Shared by a call into a queue and a call into a voice menu."""
+    if contact_id:
+        contact = session.get(Contact, contact_id)
+        if contact is None or not contact.phones:
+            raise ValidationError({"contact_id": DomainError(N_("Ce contact n'a pas de numéro de téléphone."), "contact_id")})
+        return contact.phones[0].e164
+    try:
+        return phones.parse(number or "", region or ctx.settings.default_region)
+    except ValidationError as exc:
+        error = exc.errors["phone"]
+        raise ValidationError({"number": DomainError(error.message, "number", **error.params)}) from None
 
 
 def enqueue(session: Session, ctx: Context, call: Call, queue: Queue, now: datetime, actor_id: int | None = None) -> bool:
@@ -269,8 +275,13 @@ def tick(ctx: Context) -> None:
     with ctx.read() as session:
         busy = _has_work(session, Call.state == CallState.RINGING)
         waiting = _has_work(session, Call.state.in_([s.value for s in WAITING]))
+        in_menu = _has_work(session, Call.state == CallState.IVR)
     if busy:
         _expire_rings(ctx)
+    if in_menu:
+        from .ivr import expire_timeouts  # the voice menus build on this module
+
+        expire_timeouts(ctx)  # a silent caller in a voice menu: the node's timeout acts
     if waiting:
         _apply_waiting_rules(ctx)
     route_waiting(ctx)
@@ -817,7 +828,16 @@ def _record(session: Session, call: Call, action: str, source, target, now: date
 
 
 def _recipients(call: Call, extra: set[int] | None = None) -> set[int]:
-    return ({call.agent_id, call.caller_user_id} | (extra or set())) - {None}
+    """Who hears of this call: its agent, its caller, ``extra``, and the supervisors
+    silently listening to it ("écoute discrète", an open ``listen`` monitor), on their
+    own channel only, so the agent and the caller are never told. One indexed look-up."""
+    listeners: set[int] = set()
+    session = object_session(call)
+    if session is not None and call.id is not None:
+        with session.no_autoflush:
+            listeners = set(session.scalars(select(CallMonitor.supervisor_id).where(
+                CallMonitor.call_id == call.id, CallMonitor.mode == "listen", CallMonitor.ended_at.is_(None))))
+    return ({call.agent_id, call.caller_user_id} | (extra or set()) | listeners) - {None}
 
 
 def _notify(session: Session, call: Call, action: str, now: datetime, extra: set[int] | None = None) -> None:
