@@ -9,6 +9,8 @@ violations), every page must have exactly one ``<h1>``, one ``<main>``, the
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from plateau.services import demo
-from plateau.store.models import Call, CallScript, Contact, User
+from plateau.store.models import Call, Callback, CallScript, Contact, Queue, User
 from tests.browser.conftest import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
@@ -82,6 +84,15 @@ def _login(browser: Browser, base: str, who: tuple[str, str]) -> Page:
     return page
 
 
+def _due_callback(ctx) -> None:
+    """A callback for the demo's Service clients team, due a minute ago."""
+    with ctx.unit() as session:
+        queue = session.scalars(select(Queue.id).where(Queue.code == "service-clients")).one()
+        now = datetime.now(timezone.utc)
+        session.add(Callback(due_at=now - timedelta(minutes=1), queue_id=queue, number="+33612345678", source="caller",
+                             status="open", created_at=now))
+
+
 def _ids(ctx) -> dict:
     with ctx.read() as session:
         karim = session.scalars(select(Contact.id).where(Contact.customer_number == "EH00000001")).one()
@@ -132,6 +143,15 @@ def test_crm_and_calls_as_an_agent(demo_floor, browser):
     visit(page, f"{base}/calls", "my calls")
     assert ids["agent_call"], f"the demo history (seed 42) gives {AGENT[0]} a past call"
     visit(page, f"{base}/calls/{ids['agent_call']}", "one of my calls")
+    visit(page, f"{base}/callbacks", "my callbacks")
+    # a caller of Service clients asked to be called back: the page, then the desktop panel, with it
+    _due_callback(demo_floor.ctx)
+    visit(page, f"{base}/callbacks", "my callbacks (one due)")
+    page.goto(f"{base}/desktop")
+    page.locator("#callback-list button").first.click()  # "Prendre"
+    expect(page.locator("#live-polite")).to_contain_text("Rappel pris", timeout=SHORT)
+    check(page, "agent desktop (a callback taken)")
+    visit(page, f"{base}/me/day", "my daily activity sheet")
 
     # the error page: a supervisors' page, a record that does not exist
     visit(page, f"{base}/imports", "error page (403)", status=403)
@@ -145,6 +165,29 @@ def test_supervisor_pages(demo_floor, browser, tmp_path):
     visit(page, f"{base}/calls", "every call")
     expect(page.locator("main table tbody tr").first).to_be_visible()
     visit(page, f"{base}/calls/{ids['any_call']}", "a past call")
+    visit(page, f"{base}/kpis?period=month", "indicators (this month)")
+    visit(page, f"{base}/objectives", "objectives and progress")
+    # the Erlang C staffing tool: a result (figures, table, chart), then refused fields
+    visit(page, f"{base}/staffing?calls=100&interval_min=30&aht=180&target_sl_pct=80&target_time=20&agents=12&shrinkage_pct=30",
+          "staffing (result)")
+    visit(page, f"{base}/staffing?calls=-1&interval_min=30&aht=180&target_sl_pct=120&target_time=20", "staffing (errors)", status=422)
+
+    # floor administration: the queues, a demo queue's settings (then refused hours), teams, skills,
+    # the agents' teams and levels; the floor's callbacks
+    visit(page, f"{base}/admin/queues", "queues and their routing rules")
+    page.click("#queues-table a:text-is('Service clients')")
+    page.wait_for_url(re.compile(r"/admin/queues/\d+$"))
+    check(page, "a demo queue's settings")
+    page.fill("#q-hours_mon", "8h-12h")
+    page.click("#queue-save")
+    expect(page.locator("#queue-error-summary")).to_be_visible(timeout=SHORT)
+    expect(page.locator("#q-hours_mon")).to_have_value("8h-12h")
+    check(page, "a demo queue's settings (refused hours)")
+    visit(page, f"{base}/admin/teams", "teams")
+    visit(page, f"{base}/admin/skills", "skills")
+    visit(page, f"{base}/admin/agents", "agents' teams and skill levels")
+    visit(page, f"{base}/admin/ivr", "voice menus (SVI)")
+    visit(page, f"{base}/callbacks?scope=floor", "the floor's callbacks")
 
     # imports: the form, a refused file, a preview, a report with rejected rows
     visit(page, f"{base}/imports", "imports")
@@ -186,6 +229,8 @@ def test_supervisor_pages(demo_floor, browser, tmp_path):
     page.fill("#console-contact-search", "benali")
     expect(page.locator("#console-contact-results li").first).to_be_visible(timeout=SHORT)
     check(page, "console (contact search)")
+    # the wallboard with that call waiting; the listening page is checked in test_floor_journey (it needs a live call)
+    visit(page, f"{base}/wallboard", "wallboard (a call waiting)")
 
 
 def test_knowledge_preferences_and_languages_as_an_agent(demo_floor, browser):

@@ -25,6 +25,7 @@ from ..domain.contacts import formal_name
 from ..domain.errors import N_, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
 from ..store.models import (AgentPresence, AgentSkill, Call, CallEvent, CallMonitor, Callback, Contact, ContactPhone, Disposition,
                             Note, Queue, QueueDisposition, QueueMember, QueueSkill, ScriptAnswer, Skill, User, Utterance)
+from . import callbacks as callback_tasks
 from .agents import change_state
 from .context import FLOOR, Actor, Context, emit, user_channel
 
@@ -374,7 +375,7 @@ def request_callback(ctx: Context, actor: Actor, call_id: int) -> Callback:
         session.flush()
         deflect(session, call, now, "callback", N_("C'est noté : un conseiller vous rappelle dès que possible."),
                 actor.id, {"callback_id": callback.id})
-        emit(session, FLOOR, "callback", {"id": callback.id, "queue_id": call.queue_id, "at": now.isoformat()}, now)
+        callback_tasks.notify_created(session, callback, now)
         return callback
 
 
@@ -599,10 +600,13 @@ def close(ctx: Context, actor: Actor, call_id: int, disposition_id: int | None, 
         if note:
             session.add(Note(contact_id=call.contact_id, call_id=call.id, author_id=actor.id, body=note, created_at=now))
         if due is not None:
-            session.add(Callback(contact_id=call.contact_id, call_id=call.id, due_at=due,
-                                 assigned_user_id=actor.id if callback.assignee == "me" else None,
-                                 queue_id=call.queue_id if callback.assignee != "me" else None,
-                                 note=(callback.note or "").strip()[:MAX_NOTE], created_by=actor.id, created_at=now))
+            task = Callback(contact_id=call.contact_id, call_id=call.id, due_at=due, number=call.caller_number,
+                            assigned_user_id=actor.id if callback.assignee == "me" else None,
+                            queue_id=call.queue_id if callback.assignee != "me" else None,
+                            note=(callback.note or "").strip()[:MAX_NOTE], created_by=actor.id, created_at=now)
+            session.add(task)
+            session.flush()
+            callback_tasks.notify_created(session, task, now)
         _apply(session, call, CallAction.CLOSE, now, actor.id,
                data={"disposition": disposition.code, "callback": due.isoformat() if due else None})
         call.closed_at = now

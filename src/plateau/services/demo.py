@@ -20,9 +20,9 @@ from sqlalchemy import func, insert, select
 from ..domain.contacts import ALL_FIELDS, display_name
 from ..domain.errors import DomainError
 from ..store.bulk import insert_contacts
-from ..store.models import (CallScript, Contact, ContactChange, ContactPhone, Disposition, KnowledgeArticle, Product,
-                            Queue, QueueDisposition, QueueMember, User)
-from . import knowledge
+from ..store.models import (AgentSkill, CallScript, Contact, ContactChange, ContactPhone, Disposition, KnowledgeArticle,
+                            Product, Queue, QueueDisposition, QueueMember, QueueSkill, Skill, Team, User)
+from . import ivr, knowledge, objectives
 from .context import Context
 from .contact_generator import ContactGenerator
 from .demo_data import DemoData, DemoDataError, UserSpec, load_demo
@@ -71,6 +71,9 @@ def seed_demo(ctx: Context, contacts: int = 10_000, seed: int = 42, history_call
         raise SeedRefused("La base contient déjà des utilisateurs : « plateau seed » ne remplit qu'une base vide "
                           "(utilisez --if-empty pour ne rien faire, ou --contacts-only pour ajouter des contacts).")
     import_script = _script_importer(ctx, data)
+    ivr_menus = ivr.demo_menus(data.directory, [q.code for q in data.queues.queues])  # checked before any write
+    demo_objectives = objectives.demo_objectives(data.directory, [t.code for t in data.company.teams],
+                                                 [u.username for u in data.company.users])  # checked before any write
     report = SeedReport(logins=list(data.company.users))
     users = {spec.username: create_user(ctx, spec.username, spec.password, spec.display_name, role=spec.role)
              for spec in data.company.users}
@@ -85,6 +88,10 @@ def seed_demo(ctx: Context, contacts: int = 10_000, seed: int = 42, history_call
             raise DemoDataError(f"{path} : script refusé : {_reasons(exc)}") from None
     agents = [u for u in users.values() if u.role == "agent"]
     report.queues = _seed_queues(ctx, data, scripts, agents)
+    _seed_floor(ctx, data, users)
+    objectives.seed_objectives(ctx, admin, demo_objectives)  # DMT ≤ 4 min, 50 calls a day, 90 % qualified
+    for menu in ivr_menus:  # the voice menus ("SVI") callers dial, over the queues just made
+        ivr.import_menu(ctx, admin, menu.code, menu.name, menu.number, menu.content)
     report.products, report.articles = seed_catalogue(ctx, data)
     featured = _seed_featured(ctx, data, admin_user)
     report.contacts = len(featured) + seed_contacts(ctx, max(0, contacts - len(featured)), seed, progress, data)
@@ -194,6 +201,33 @@ def _seed_queues(ctx: Context, data: DemoData, scripts: dict[str, CallScript], a
             for agent in agents:
                 session.add(QueueMember(queue_id=queue.id, user_id=agent.id))
     return len(data.queues.queues)
+
+
+def _seed_floor(ctx: Context, data: DemoData, users: dict[str, User]) -> None:
+    """Teams, skills, the agents' teams and levels, and the queues' routing rules (checked by ``load_demo``)."""
+    with ctx.unit() as session:
+        teams = {spec.code: Team(code=spec.code, name=spec.name) for spec in data.company.teams}
+        skills = {spec.code: Skill(code=spec.code, label=spec.label, kind=spec.kind) for spec in data.queues.skills}
+        session.add_all([*teams.values(), *skills.values()])
+        session.flush()
+        for spec in data.company.users:
+            user = session.get(User, users[spec.username].id)
+            user.team_id = teams[spec.team].id if spec.team else None
+            session.add_all([AgentSkill(user_id=user.id, skill_id=skills[code].id, level=level)
+                             for code, level in spec.skills.items()])
+        queues = {q.code: q for q in session.scalars(select(Queue))}
+        for spec in data.queues.queues:
+            queue = queues[spec.code]
+            queue.priority, queue.strategy, queue.closed_message = spec.priority, spec.strategy, spec.closed_message
+            queue.hours = {day: [list(span) for span in spans] for day, spans in spec.hours.items()}
+            queue.holiday_country = spec.holiday_country
+            queue.overflow_after_s, queue.max_wait_s = spec.overflow_after_s, spec.max_wait_s
+            queue.callback_after_s = spec.callback_after_s
+            queue.overflow_queue_id = queues[spec.overflow_queue].id if spec.overflow_queue else None
+            queue.overflow_team_id = teams[spec.overflow_team].id if spec.overflow_team else None
+            queue.sl_threshold_s, queue.sl_target = spec.sl_threshold_s, spec.sl_target
+            session.add_all([QueueSkill(queue_id=queue.id, skill_id=skills[code].id, min_level=level)
+                             for code, level in spec.skills.items()])
 
 
 def seed_catalogue(ctx: Context, data: DemoData) -> tuple[int, int]:

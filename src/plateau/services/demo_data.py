@@ -48,11 +48,23 @@ class CompanySpec(_Model):
     customer_number_digits: Annotated[int, Field(ge=4, le=12)]
 
 
+Level = Annotated[int, Field(ge=1, le=5)]
+
+
 class UserSpec(_Model):
     username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9._-]+$")]
     password: Annotated[str, StringConstraints(min_length=8)]
     display_name: Text
     role: Literal["agent", "supervisor", "admin"]
+    #: a code of ``teams``
+    team: Code | None = None
+    #: skill code (queues.yaml ``skills``) → level 1–5
+    skills: dict[Code, Level] = {}
+
+
+class TeamSpec(_Model):
+    code: Code
+    name: Text
 
 
 class PhoneSpec(_Model):
@@ -73,6 +85,7 @@ class FeaturedContact(_Model):
 
 class CompanyFile(_Model):
     company: CompanySpec
+    teams: list[TeamSpec] = []
     users: list[UserSpec]
     featured_contacts: list[FeaturedContact] = []
     reserved_numbers: list[Text] = []
@@ -81,6 +94,11 @@ class CompanyFile(_Model):
     def _checks(self):
         names = [u.username for u in self.users]
         _unique(names, "users", "username")
+        _unique([t.code for t in self.teams], "teams", "code")
+        teams = {t.code for t in self.teams}
+        for index, user in enumerate(self.users):
+            if user.team is not None and user.team not in teams:
+                raise ValueError(f"users.{index} ({user.username}) : équipe inconnue « {user.team} » (absente de teams)")
         for role in ("admin", "supervisor", "agent"):
             if role not in {u.role for u in self.users}:
                 raise ValueError(f"users: il faut au moins un utilisateur de rôle « {role} »")
@@ -97,29 +115,86 @@ class DispositionSpec(_Model):
     is_contact: bool = True
 
 
+Delay = Annotated[int, Field(gt=0, le=86_400)]
+
+
+class SkillSpec(_Model):
+    code: Code
+    label: Text
+    kind: Literal["language", "product", "activity"] = "activity"
+
+
 class QueueSpec(_Model):
     code: Code
     name: Text
     description: str = ""
     ring_timeout_s: Annotated[int, Field(ge=5, le=300)] = 20
     dispositions: Annotated[list[Code], Field(min_length=1)]
+    # routing rules (services.floor_admin checks the same things in the queue form)
+    priority: Annotated[int, Field(ge=0, le=100)] = 0
+    strategy: Literal["longest_idle", "most_skilled", "round_robin"] = "longest_idle"
+    #: skill code → minimum level
+    skills: dict[Code, Level] = {}
+    hours: dict[str, list[tuple[str, str]]] = {}
+    holiday_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    closed_message: str = ""
+    overflow_after_s: Delay | None = None
+    overflow_queue: Code | None = None
+    overflow_team: Code | None = None
+    max_wait_s: Delay | None = None
+    callback_after_s: Delay | None = None
+    sl_threshold_s: Delay = 20
+    sl_target: Annotated[float, Field(gt=0, le=1)] = 0.8
+
+    @model_validator(mode="after")
+    def _routing(self):
+        from ..domain.queue_hours import validate_hours
+        from .floor_admin import delay_problems, holiday_country_known
+
+        try:
+            validate_hours({day: [list(span) for span in spans] for day, spans in self.hours.items()})
+        except DomainError as exc:
+            raise ValueError(f"hours : {_render(exc)}") from None
+        if self.holiday_country and not holiday_country_known(self.holiday_country):
+            raise ValueError(f"holiday_country : pays inconnu du paquet holidays « {self.holiday_country} »")
+        if self.overflow_queue and self.overflow_team:
+            raise ValueError("overflow_queue et overflow_team : l'un ou l'autre, pas les deux")
+        if (self.overflow_queue or self.overflow_team) and self.overflow_after_s is None:
+            raise ValueError("overflow_after_s : obligatoire avec overflow_queue ou overflow_team")
+        if self.overflow_after_s is not None and not (self.overflow_queue or self.overflow_team):
+            raise ValueError("overflow_after_s : indiquez overflow_queue ou overflow_team")
+        if self.overflow_queue == self.code:
+            raise ValueError("overflow_queue : une file ne peut pas déborder vers elle-même")
+        for name, error in delay_problems(self.callback_after_s, self.overflow_after_s, self.max_wait_s).items():
+            raise ValueError(f"{name} : {_render(error)}")
+        return self
 
 
 class QueuesFile(_Model):
     dispositions: list[DispositionSpec]
+    skills: list[SkillSpec] = []
     queues: Annotated[list[QueueSpec], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _checks(self):
         _unique([d.code for d in self.dispositions], "dispositions", "code")
+        _unique([s.code for s in self.skills], "skills", "code")
         _unique([q.code for q in self.queues], "queues", "code")
         known = {d.code for d in self.dispositions}
+        skills = {s.code for s in self.skills}
+        codes = {q.code for q in self.queues}
         for index, queue in enumerate(self.queues):
             _unique(queue.dispositions, f"queues.{index}.dispositions", "code")
             for code in queue.dispositions:
                 if code not in known:
                     raise ValueError(f"queues.{index} ({queue.code}) : qualification inconnue « {code} » "
                                      f"(absente de la liste dispositions)")
+            for code in queue.skills:
+                if code not in skills:
+                    raise ValueError(f"queues.{index} ({queue.code}) : compétence inconnue « {code} » "
+                                     f"(absente de la liste skills)")
+            if queue.overflow_queue and queue.overflow_queue not in codes:
+                raise ValueError(f"queues.{index} ({queue.code}) : file de débordement inconnue « {queue.overflow_queue} »")
         return self
 
 
@@ -344,6 +419,7 @@ def _cross_checks(data: DemoData) -> None:
     for raw in data.company.reserved_numbers:
         if not phones.candidates(raw, ("FR", "MA", "DZ")):
             raise DemoDataError(f"{where / 'company.yaml'} : reserved_numbers : « {raw} » n'est valide dans aucun pays")
+    _floor_checks(data)
     queues = {q.code: set(q.dispositions) for q in data.queues.queues}
     for index, call in enumerate(data.history.calls):
         if call.queue not in queues:
@@ -358,6 +434,27 @@ def _cross_checks(data: DemoData) -> None:
     if not countries <= set(data.names.company_legal_forms):
         missing = ", ".join(sorted(countries - set(data.names.company_legal_forms)))
         raise DemoDataError(f"{where / 'names.yaml'} : company_legal_forms : pays sans formes juridiques : {missing}")
+
+
+def _floor_checks(data: DemoData) -> None:
+    """Agents' skills and teams against queues.yaml; every queue keeps an agent able to take its calls."""
+    where = data.directory
+    skills = {s.code for s in data.queues.skills}
+    teams = {t.code for t in data.company.teams}
+    agents = [u for u in data.company.users if u.role == "agent"]
+    for index, user in enumerate(data.company.users):
+        unknown = sorted(set(user.skills) - skills)
+        if unknown:
+            raise DemoDataError(f"{where / 'company.yaml'} : users.{index} ({user.username}) : compétence inconnue "
+                                f"« {unknown[0]} » (absente de la liste skills de queues.yaml)")
+    for index, queue in enumerate(data.queues.queues):
+        if queue.overflow_team and queue.overflow_team not in teams:
+            raise DemoDataError(f"{where / 'queues.yaml'} : queues.{index} ({queue.code}) : équipe de débordement "
+                                f"inconnue « {queue.overflow_team} » (absente de teams dans company.yaml)")
+        # every demo agent is a member of every queue: one of them must have its skills
+        if not any(all(agent.skills.get(code, 0) >= level for code, level in queue.skills.items()) for agent in agents):
+            raise DemoDataError(f"{where / 'queues.yaml'} : queues.{index} ({queue.code}) : aucun agent de company.yaml "
+                                f"n'a les compétences requises {queue.skills} : la file ne serait jamais servie")
 
 
 def _area_is_valid(region: str, area: str) -> bool:

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ..domain.agents import CHOOSABLE_PAUSE_REASONS, PAUSE_REASONS, STATE_LABELS, AgentState
 from ..domain.calls import STATE_LABELS as CALL_STATE_LABELS, CallState
 from ..domain.prefs import SHORTCUT_LABELS
-from ..services import agents, calls
+from ..services import agents, calls, objectives
+from ..services.users import actor_for
 from ..services.context import Context
 from ..store.models import User
 from ..services.context import Actor
@@ -49,6 +50,7 @@ def desktop(request: Request, user: User = Depends(current_user), ctx: Context =
     data["queues"] = calls.queues(ctx)
     data["transfer_agents"] = calls.available_agents(ctx, exclude=user.id)
     data["contact_html"] = contact_fragment(request, ctx, data["view"])
+    data["my_day"] = objectives.my_day(ctx, actor_for(user))  # the "Ma journée" panel (templates/desktop/_my_day.html)
     return page(request, "desktop/desktop.html", **data)
 
 

@@ -123,7 +123,9 @@
   function appendUtterance(u) {
     const form = document.getElementById("say-form");
     window.Plateau.appendLine(document.getElementById("transcript"),
-      { ...u, speaker: u.speaker === "agent" ? form?.dataset.speakerSelf : form?.dataset.speakerOther });
+      { ...u, speaker: u.speaker === "agent" ? form?.dataset.speakerSelf
+                     : u.speaker === "system" ? form?.dataset.speakerSystem : form?.dataset.speakerOther });
+    if (u.speaker === "system") document.querySelector(`#transcript li[data-id="${u.id}"]`)?.classList.add("system-line");
   }
 
   // --- event stream -----------------------------------------------------------------
@@ -154,6 +156,8 @@
       lastId = Number(event.lastEventId) || lastId;
       const data = JSON.parse(event.data);
       const mine = data.agent_id === Number(root.dataset.userId);
+      // a call a supervisor only listens to (écoute discrète) is none of this desktop's business
+      if (!mine && String(data.call_id) !== String(currentCallId())) return;
       if (data.action === "ring" && mine) {
         // the banner and its button first: whoever hears the alert can answer at once
         ringingCallId = data.call_id;
@@ -167,6 +171,8 @@
         if (ANNOUNCE[data.action]) announce(msg(ANNOUNCE[data.action]), ["hang_up", "abandon", "ring_timeout"].includes(data.action));
       }
       await refresh(REFRESH[data.action] || ["status"]);
+      // "Ma journée" (htmx, hx-trigger="plateau:my-day from:body") counts a call once it is closed or passed on
+      if (["close", "transfer"].includes(data.action)) document.body.dispatchEvent(new CustomEvent("plateau:my-day"));
     });
     source.addEventListener("utterance", (event) => {
       lastId = Number(event.lastEventId) || lastId;
@@ -175,6 +181,11 @@
       appendUtterance(u);
       if (u.speaker === "caller") announce(msg("caller-said", { text: u.text }));
     });
+    // a callback taken, closed or moved (by me or a colleague): the callbacks panel reloads itself
+    source.addEventListener("callback", (event) => {
+      lastId = Number(event.lastEventId) || lastId;
+      document.body.dispatchEvent(new CustomEvent("plateau-callbacks"));
+    });
     source.addEventListener("agent_state", async (event) => {
       lastId = Number(event.lastEventId) || lastId;
       const data = JSON.parse(event.data);
@@ -182,6 +193,34 @@
       await refresh(["presence", "status"]);
       // a change the call made is already said by the call's own announcement
       if (!data.call_id) announce(msg("state", { state: labels[data.state] || data.state }));
+    });
+    // a supervisor's private message ("chuchotement"): shown in its panel, read out politely; the
+    // caller's console never gets this event. A take-over empties the desktop the call left.
+    source.addEventListener("whisper", (event) => {
+      lastId = Number(event.lastEventId) || lastId;
+      const w = JSON.parse(event.data);
+      const panel = document.getElementById("whisper-panel");
+      const list = document.getElementById("whisper-list");
+      if (!panel || !list || list.querySelector(`li[data-id="${w.id}"]`)) return;
+      const [before, after] = (panel.dataset.msgWhisper || "%(text)s").split("%(text)s");
+      const li = document.createElement("li");
+      li.dataset.id = w.id;
+      const time = document.createElement("time");
+      time.dateTime = w.at;
+      time.textContent = new Date(w.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      const said = document.createElement("bdi");
+      said.textContent = w.text;
+      li.append(time, " ", before, said, after || "", w.from ? ` (${w.from})` : "");
+      list.append(li);
+      while (list.childElementCount > 10) list.firstElementChild.remove();
+      announce(window.Plateau.message(panel, "whisper", { text: w.text }));
+    });
+    source.addEventListener("call", async (event) => {
+      const data = JSON.parse(event.data);
+      if (data.action !== "take_over" || data.agent_id === Number(root.dataset.userId)) return;
+      if (String(data.call_id) !== String(currentCallId())) return; // a call I was not on
+      await refresh(["status", "conversation", "contact", "script", "presence", "wrapup"]);
+      announce(window.Plateau.message(document.getElementById("whisper-panel") || root, "taken"));
     });
   }
 
