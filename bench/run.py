@@ -32,6 +32,8 @@ from plateau.store.migrate import upgrade
 from plateau.store.models import Contact, ContactPhone
 from plateau.bus.local import LocalBus
 from plateau.config import Settings
+from erlang import bench_erlang  # bench/erlang.py, beside this script
+from floor import bench_floor  # bench/floor.py: routing, event latency, plateau simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -148,6 +150,8 @@ def main() -> None:
     bench_lookups(ctx, rng, args.samples)
     ctx.db.dispose()
     bench_import(db_path, args.import_rows, rng)
+    bench_erlang()  # bench/erlang.py: Erlang C staffing, Plateau against pyworkforce
+    bench_floor()  # bench/floor.py: routing decisions/s, event latency to 500 desktops, plateau simulate
 
 
 if __name__ == "__main__":
