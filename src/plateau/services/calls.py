@@ -65,7 +65,7 @@ def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = N
         _record(session, call, "offer", None, CallState.OFFERED, now, actor.id, {})
         _notify(session, call, "offer", now)
         if not _deflect_if_closed(session, ctx, call, queue, now):
-            _route_queue(session, ctx, queue.id, now)
+            _route_queue(session, ctx, queue.id, now, arrived=call)
         return call
 
 
@@ -94,7 +94,7 @@ def enqueue(session: Session, ctx: Context, call: Call, queue: Queue, now: datet
     _apply(session, call, CallAction.ENQUEUE, now, actor_id, data={"queue_id": queue.id})
     if _deflect_if_closed(session, ctx, call, queue, now):
         return False
-    _route_queue(session, ctx, queue.id, now)
+    _route_queue(session, ctx, queue.id, now, arrived=call)
     return True
 
 
@@ -143,32 +143,41 @@ def route_waiting(ctx: Context) -> int:
         return _route_queue(session, ctx, None, ctx.now())
 
 
-def _route_queue(session: Session, ctx: Context, queue_id: int | None, now: datetime) -> int:
-    """One routing pass (all queues, or one), then tell the callers still waiting where they stand."""
-    query = select(Call).where(Call.state.in_([s.value for s in WAITING]))
+def _route_queue(session: Session, ctx: Context | None, queue_id: int | None, now: datetime,
+                 arrived: Call | None = None) -> int:
+    """One routing pass (all queues, or one), then tell the callers whose place in line changed.
+
+    On PostgreSQL the free agents are locked first: a concurrent pass (another
+    request, the ticker) then waits for the other to commit and sees its result,
+    and waiting calls that another transaction holds are skipped until the next
+    tick, so two passes never ring the same call or the same agent.
+    ``arrived`` is a call that just joined its queue: it hears its position even
+    if nobody else's changed."""
+    candidates = _candidates(session, lock=True)
+    query = select(Call).where(Call.state.in_([s.value for s in WAITING])).execution_options(populate_existing=True)
     if queue_id is not None:
         query = query.where(Call.queue_id == queue_id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     waiting = {call.id: call for call in session.scalars(query)}
     if not waiting:
         return 0
-    candidates = _candidates(session, lock=True)
     pairs = []
     if candidates:
         rules = _rules(session, {call.queue_id for call in waiting.values()})
         router = routing.Router(candidates, rules)
         pairs = router.assign(_waiting_call(call, now) for call in waiting.values())
-    rung_queues = set()
+    moved: set[int] = set()
     for call_id, agent_id in pairs:
         call = waiting.pop(call_id)
-        rung_queues.add(call.queue_id)
+        moved.add(call.queue_id)
         call.agent_id = agent_id
         queue = session.get(Queue, call.queue_id)
         if queue is not None:
             queue.last_agent_id = agent_id
         _apply(session, call, CallAction.RING, now, actor_id=None, data={"agent_id": agent_id})
         change_state(session, agent_id, AgentState.ON_CALL, now, call_id=call.id)
-    moved = {call_queue for call_queue in rung_queues} | ({queue_id} if queue_id is not None else set())
-    _announce_positions(session, list(waiting.values()), now, moved)
+    _announce_positions(session, list(waiting.values()), now, moved, arrived if arrived is not None and arrived.id in waiting else None)
     return len(pairs)
 
 
@@ -191,36 +200,67 @@ def _rules(session: Session, queue_ids: set[int]) -> dict[int, routing.QueueRule
     return rules
 
 
-def _announce_positions(session: Session, waiting: list[Call], now: datetime, changed_queues: set[int]) -> None:
-    """Each caller still waiting in a queue where the line moved hears their position and expected wait."""
-    concerned = [call for call in waiting if call.queue_id in changed_queues and call.caller_user_id]
-    if not concerned:
-        return
-    everyone = [_waiting_call(call, now) for call in session.scalars(
-        select(Call).where(Call.state.in_([s.value for s in WAITING]), Call.queue_id.in_(changed_queues)))]
-    for call in concerned:
-        emit(session, user_channel(call.caller_user_id), "queue_status", queue_status(session, call, everyone, now), now)
+def _announce_positions(session: Session, waiting: list[Call], now: datetime, moved: set[int],
+                        arrived: Call | None) -> None:
+    """Callers whose place in line changed hear their position and expected wait: everyone
+    still waiting in a queue where a call was just answered, and a call that just arrived
+    with those it overtook (a higher priority). One sort and two look-ups per queue, so a
+    long queue costs a few milliseconds, not one query per caller."""
+    by_queue: dict[int, list[Call]] = {}
+    for call in waiting:
+        by_queue.setdefault(call.queue_id, []).append(call)
+    for q_id, line in by_queue.items():
+        line.sort(key=lambda c: _waiting_call(c, now).order)
+        if q_id in moved:
+            concerned = line
+        elif arrived is not None and arrived.queue_id == q_id:
+            concerned = line[line.index(arrived):]  # the arrival and those it overtook (usually none)
+        else:
+            continue
+        concerned = [c for c in concerned if c.caller_user_id]
+        if not concerned:
+            continue
+        facts = _QueueFacts.of(session, q_id)
+        for call in concerned:
+            emit(session, user_channel(call.caller_user_id), "queue_status",
+                 facts.status(call, line.index(call) + 1, now), now)
+
+
+@dataclass
+class _QueueFacts:
+    """What a wait estimate needs about a queue: read once per announcement round."""
+
+    queue: Queue | None
+    serving: int
+    aht_s: float
+
+    @classmethod
+    def of(cls, session: Session, queue_id: int) -> "_QueueFacts":
+        serving = session.scalar(select(func.count()).select_from(AgentPresence)
+                                 .join(QueueMember, QueueMember.user_id == AgentPresence.user_id)
+                                 .where(QueueMember.queue_id == queue_id,
+                                        AgentPresence.state.in_([AgentState.AVAILABLE, AgentState.ON_CALL,
+                                                                 AgentState.WRAP_UP])))
+        return cls(session.get(Queue, queue_id), serving or 0, ctx_aht(session, queue_id))
+
+    def status(self, call: Call, position: int, now: datetime) -> dict:
+        wait = routing.estimated_wait(position, self.serving, self.aht_s)
+        waited = (now - as_utc(call.queued_at or call.created_at)).total_seconds()
+        callback_after = self.queue.callback_after_s if self.queue else None
+        return {"call_id": call.id, "position": position, "estimated_wait_s": None if wait is None else round(wait),
+                "waited_s": round(waited), "callback_available": callback_after is not None and waited >= callback_after,
+                "queue": self.queue.name if self.queue else ""}
 
 
 def queue_status(session: Session, call: Call, everyone: list[routing.WaitingCall] | None = None,
                  now: datetime | None = None) -> dict:
-    """Position, estimated wait and whether a callback may be asked, for a waiting call."""
+    """Position, estimated wait and whether a callback may be asked, for one waiting call."""
     now = now or as_utc(call.state_since)
     if everyone is None:
         everyone = [_waiting_call(c, now) for c in session.scalars(
             select(Call).where(Call.state.in_([s.value for s in WAITING]), Call.queue_id == call.queue_id))]
-    queue = session.get(Queue, call.queue_id)
     position = routing.position_in_queue(_waiting_call(call, now), everyone)
-    serving = session.scalar(select(func.count()).select_from(AgentPresence)
-                             .join(QueueMember, QueueMember.user_id == AgentPresence.user_id)
-                             .where(QueueMember.queue_id == call.queue_id,
-                                    AgentPresence.state.in_([AgentState.AVAILABLE, AgentState.ON_CALL, AgentState.WRAP_UP])))
-    wait = routing.estimated_wait(position, serving or 0, ctx_aht(session, call.queue_id))
-    waited = (now - as_utc(call.queued_at or call.created_at)).total_seconds()
-    callback_after = queue.callback_after_s if queue else None
-    return {"call_id": call.id, "position": position, "estimated_wait_s": None if wait is None else round(wait),
-            "waited_s": round(waited), "callback_available": callback_after is not None and waited >= callback_after,
-            "queue": queue.name if queue else ""}
+    return _QueueFacts.of(session, call.queue_id).status(call, position, now)
 
 
 #: AHT assumed for a queue with no history yet (seconds)
@@ -263,7 +303,7 @@ def _route_one(session: Session, ctx: Context, call: Call, now: datetime) -> boo
     """Route the queue this call waits in; True if this call now rings."""
     if CallState(call.state) not in WAITING:
         return False
-    _route_queue(session, ctx, call.queue_id, now)
+    _route_queue(session, ctx, call.queue_id, now, arrived=call)
     return call.state == CallState.RINGING
 
 
@@ -293,43 +333,49 @@ MAX_OVERFLOWS = 3
 
 
 def _apply_waiting_rules(ctx: Context) -> None:
-    """Overflow, maximum wait and the callback offer, for calls waiting past their queue's delays."""
+    """Overflow, maximum wait and the callback offer, for calls waiting past their queue's delays.
+
+    The read pass settles everything it can (overflows left, offers already made) in
+    three queries, so a long queue costs the ticker nothing until a call is really due."""
     with ctx.read() as session:
         now = ctx.now()
+        rows = session.execute(select(Call.id, Call.queued_at, Call.created_at, Call.target_agent_id,
+                                      Call.target_team_id, Queue)
+                               .join(Queue, Queue.id == Call.queue_id)
+                               .where(Call.state.in_([s.value for s in WAITING]))).all()
+        ids = [row[0] for row in rows]
+        overflows = dict(session.execute(select(CallEvent.call_id, func.count()).where(
+            CallEvent.call_id.in_(ids), CallEvent.action == CallAction.OVERFLOW).group_by(CallEvent.call_id)).all())
+        offered = set(session.scalars(select(CallEvent.call_id).where(
+            CallEvent.call_id.in_(ids), CallEvent.action == "callback_offer")))
         due = []
-        for call, queue in session.execute(select(Call, Queue).join(Queue, Queue.id == Call.queue_id)
-                                           .where(Call.state.in_([s.value for s in WAITING]))):
-            waited = (now - as_utc(call.queued_at or call.created_at)).total_seconds()
-            has_overflow = call.target_agent_id is None and (
+        for call_id, queued_at, created_at, target_agent_id, target_team_id, queue in rows:
+            waited = (now - as_utc(queued_at or created_at)).total_seconds()
+            has_overflow = target_agent_id is None and overflows.get(call_id, 0) < MAX_OVERFLOWS and (
                 queue.overflow_queue_id is not None and queue.overflow_queue_id != queue.id
-                or queue.overflow_team_id is not None and call.target_team_id is None)
+                or queue.overflow_team_id is not None and target_team_id is None)
             action = routing.waiting_action(waited, queue.overflow_after_s, has_overflow, queue.max_wait_s)
-            offer = queue.callback_after_s is not None and waited >= queue.callback_after_s
+            offer = queue.callback_after_s is not None and waited >= queue.callback_after_s and call_id not in offered
             if action or offer:
-                due.append((call.id, action, offer))
+                due.append((call_id, action))
     if not due:
         return
     with ctx.unit() as session:
         now = ctx.now()
-        for call_id, action, offer in due:
+        for call_id, action in due:
             call = _load(session, call_id, lock=True)
             if CallState(call.state) not in WAITING:
                 continue
             queue = session.get(Queue, call.queue_id)
-            if action == "overflow" and _overflows(session, call) < MAX_OVERFLOWS:
+            if action == "overflow":
                 _overflow(session, call, queue, now)
-            elif action in ("overflow", "max_wait") and queue.max_wait_s is not None:
+            elif action == "max_wait":
                 deflect(session, call, now, "max_wait",
                         N_("Tous nos conseillers sont occupés. Merci de rappeler plus tard ou de demander à être rappelé."))
-            elif offer and not _has_event(session, call.id, "callback_offer"):
+            elif not _has_event(session, call.id, "callback_offer"):
                 _record(session, call, "callback_offer", call.state, call.state, now, None, {})
                 if call.caller_user_id:
                     emit(session, user_channel(call.caller_user_id), "queue_status", queue_status(session, call, now=now), now)
-
-
-def _overflows(session: Session, call: Call) -> int:
-    return session.scalar(select(func.count()).select_from(CallEvent)
-                          .where(CallEvent.call_id == call.id, CallEvent.action == CallAction.OVERFLOW)) or 0
 
 
 def _has_event(session: Session, call_id: int, action: str) -> bool:
@@ -350,7 +396,7 @@ def _overflow(session: Session, call: Call, queue: Queue, now: datetime) -> None
         data["team_id"] = queue.overflow_team_id
     call.queued_at = now
     _apply(session, call, CallAction.OVERFLOW, now, None, data=data)
-    _route_queue(session, None, call.queue_id, now)
+    _route_queue(session, None, call.queue_id, now, arrived=call)
 
 
 def request_callback(ctx: Context, actor: Actor, call_id: int) -> Callback:
