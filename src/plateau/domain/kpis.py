@@ -618,7 +618,7 @@ KPIS: dict[str, Kpi] = {kpi.code: kpi for kpi in [
         N_("Appels traités dont l'attente (file et sonnerie, jusqu'au décroché) n'a pas dépassé le seuil de la "
            "file (20 s par défaut)."), "count", "higher", queue_only=True),
     Kpi("service_level", N_("Niveau de service"),
-        N_("Appels répondus dans le délai ÷ (appels traités + abandons − abandons courts), soit « X % des "
+        N_("Appels répondus dans le délai ÷ (appels traités + abandons − abandons courts), soit « X pour cent des "
            "appels répondus en Y secondes »."), "ratio", "higher", queue_only=True),
     Kpi("asa", N_("Délai moyen de réponse (ASA)"),
         N_("Somme des attentes des appels traités (de l'entrée en file au décroché, sonnerie comprise) ÷ appels "
