@@ -246,7 +246,7 @@ def test_the_command_prints_the_simulation_beside_erlang_c(cli):
                  "--warmup", "5")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert any(line.split() == ["Simulation", "Erlang", "C"] for line in out.splitlines())  # the two columns
+    assert any(line.split() == ["Simulation", "Erlang", "C", "Erlang", "C", "réalisé"] for line in out.splitlines())  # the columns
     for label in ("Appels présentés", "Niveau de service (20 s)", "ASA", "Probabilité d'attendre", "DMT",
                   "Occupation des agents", "File d'attente maximale"):
         assert label in out

@@ -171,21 +171,30 @@ def report_lines(result) -> list[str]:
         f"(échauffement exclu : {_first(result.warmup_s)}).",
         "",
     ]
+    r = result.erlang_realised if not result.overloaded and result.erlang_realised \
+        and not result.erlang_realised.overloaded else None
+    dash = "—"
     rows = [
-        ("", "Simulation", "Erlang C"),
-        ("Appels présentés", str(f.offered), "—"),
-        ("Appels traités", str(f.handled), "—"),
-        ("Appels abandonnés", str(f.abandoned), "—"),
-        ("Appels terminés sans agent", str(f.deflected), "—"),
-        (f"Niveau de service ({config.sl_time_s} s)", _percent(f.service_level), _percent(e.service_level)),
-        ("ASA (délai moyen de réponse)", _seconds(f.asa_s), _seconds(e.asa_seconds)),
-        ("Probabilité d'attendre", _percent(result.waited_share), _percent(e.probability_wait)),
-        ("DMT", _seconds(f.aht_s), _seconds(config.aht_s)),
-        ("Occupation des agents", _percent(result.occupancy), _percent(e.occupancy)),
-        ("File d'attente maximale", str(result.max_waiting), "—"),
+        ("", "Simulation", "Erlang C", "Erlang C réalisé"),
+        ("Appels présentés", str(f.offered), dash, dash),
+        ("Appels traités", str(f.handled), dash, dash),
+        ("Appels abandonnés", str(f.abandoned), dash, dash),
+        ("Appels terminés sans agent", str(f.deflected), dash, dash),
+        (f"Niveau de service ({config.sl_time_s} s)", _percent(f.service_level), _percent(e.service_level),
+         _percent(r.service_level) if r else dash),
+        ("ASA (délai moyen de réponse)", _seconds(f.asa_s), _seconds(e.asa_seconds), _seconds(r.asa_seconds) if r else dash),
+        ("Probabilité d'attendre", _percent(result.waited_share), _percent(e.probability_wait),
+         _percent(r.probability_wait) if r else dash),
+        ("DMT", _seconds(f.aht_s), _seconds(config.aht_s), _seconds(f.aht_s) if r else dash),
+        ("Occupation des agents", _percent(result.occupancy), _percent(e.occupancy), _percent(r.occupancy) if r else dash),
+        ("File d'attente maximale", str(result.max_waiting), dash, dash),
     ]
-    width = max(len(label) for label, _, _ in rows)
-    lines += [f"{label:<{width}}  {left:>12}  {right:>12}" for label, left, right in rows]
+    width = max(len(row[0]) for row in rows)
+    lines += [f"{label:<{width}}  {a:>12}  {b:>12}  {c:>16}" for label, a, b, c in rows]
+    if r:
+        lines.append(f"« Erlang C réalisé » : le même calcul avec ce que la simulation a tiré — "
+                     f"{_number(r.load_erlangs, 1)} erlangs ({_number(f.offered * 3600 / (result.until - result.since).total_seconds(), 0)} "
+                     f"appels/h mesurés, DMT réalisée) — pour comparer la file elle-même, sans le hasard des entrées.")
     lines.append("")
     load = result.load_erlangs
     if result.overloaded:

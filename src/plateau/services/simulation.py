@@ -200,6 +200,11 @@ class SimulationResult:
     #: calls of the run still not ended (waiting, or on a person's desktop in live mode)
     unfinished: int
     erlang: erlang.Staffing
+    #: Erlang C for what the run actually drew: the arrival rate measured in the window and the
+    #: realised AHT. Sampling noise in the inputs (one run's AHT is often 5 % off its mean)
+    #: moves a single run's service level by several points; this column keeps the queueing and
+    #: removes that noise, so the model and the floor can be compared run by run
+    erlang_realised: erlang.Staffing | None
     #: the fewest agents for 80 % within ``sl_time_s`` (None if no floor could staff it)
     needed_for_80: int | None
     queues: tuple[str, ...]
@@ -236,6 +241,7 @@ class SimulationResult:
                           "max_waiting": self.max_waiting,
                           "waiting_at_end": self.waiting_at_end, "unfinished": self.unfinished},
             "erlang_c": self.erlang.as_dict(),
+            "erlang_c_realised": self.erlang_realised.as_dict() if self.erlang_realised else None,
             "overloaded": self.overloaded,
             "agents_needed_80": self.needed_for_80,
             "wall_s": round(self.wall_s, 2),
@@ -836,10 +842,16 @@ class Simulation:
             needed = erlang.required(config.calls_per_hour, 3600, config.aht_s, 0.8, config.sl_time_s).agents
         except ValueError:
             pass
+        figures = self._figures(facts)
+        realised = None
+        window_s = (until - since).total_seconds()
+        if figures.offered and figures.aht_s and window_s > 0:
+            realised = erlang.evaluate(figures.offered * 3600 / window_s, 3600, figures.aht_s, config.agents,
+                                       config.sl_time_s)
         return SimulationResult(
             config=config, live=self.live, since=since, until=until, warmup_s=config.warmup,
             ring_delay_s=tuple(self.ring_delay), placed=len(self.placed),
-            figures=self._figures(facts), occupancy=occupancy,
+            figures=figures, occupancy=occupancy, erlang_realised=realised,
             waited_share=waited,
             max_waiting=max_waiting, waiting_at_end=waiting_at_end, unfinished=unfinished,
             erlang=erlang.evaluate(config.calls_per_hour, 3600, config.aht_s, config.agents, config.sl_time_s),
