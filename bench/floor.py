@@ -377,7 +377,8 @@ def bench_events(desktops: int = 500) -> None:
 
 def _latencies(commits: list[dict], channels: dict[int, str], by_user: dict[int, Desktop]) -> tuple[list[float], int]:
     """Arrival − wake-up time for every event of a timed commit addressed to a connected desktop;
-    and how many such events had not arrived at all (a lost wake-up waits for the 15 s keepalive)."""
+    and how many such events had not arrived at all (lost; a lost wake-up would show as a delay of up
+    to the outbox reader's 1 s poll)."""
     samples, late = [], 0
     for commit in commits:
         for event_id in range(commit["before"] + 1, commit["after"] + 1):
