@@ -24,6 +24,25 @@ from plateau.web.event_hub import OVERFLOW, Delivery, EventHub, Subscription, hu
 from tests.helpers import PASSWORD, csrf_of, make_user
 
 
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: in the full suite the browser tests' Playwright
+    (sync API) leaves an event loop running in the main thread, where ``asyncio.run`` refuses."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def _login(client: httpx.Client, username: str) -> None:
     token = csrf_of(client.get("/login").text)
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
@@ -236,7 +255,7 @@ def test_concurrent_streams_get_exactly_their_channels_in_order_under_concurrent
         for client in clients.values():
             await client.aclose()
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_resume_after_a_disconnection_then_live_events_on_the_same_stream(live):
@@ -262,7 +281,7 @@ def test_resume_after_a_disconnection_then_live_events_on_the_same_stream(live):
         assert [(e[1], e[2]["n"]) for e in received] == [("away", 0), ("away", 1), ("away", 2), ("back", 0)]
         assert received == await asyncio.to_thread(_outbox, live.ctx, [channel], seen[-1][0])
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_stream_that_falls_behind_catches_up_from_the_outbox(live, monkeypatch):
@@ -285,7 +304,7 @@ def test_a_stream_that_falls_behind_catches_up_from_the_outbox(live, monkeypatch
         assert [(e[1], e[2]["n"]) for e in received] == [("burst", n) for n in range(10)] + [("after", 0)]
         assert received == await asyncio.to_thread(_outbox, live.ctx, [channel], start)
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_closed_streams_leave_no_subscription_behind(live):
@@ -312,7 +331,7 @@ def test_closed_streams_leave_no_subscription_behind(live):
         await agent_client.aclose()
         await supervisor_client.aclose()
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_failing_reader_logs_and_starts_again(live, monkeypatch, caplog):
@@ -337,7 +356,7 @@ def test_a_failing_reader_logs_and_starts_again(live, monkeypatch, caplog):
         assert [e[1] for e in received] == ["hello"]
 
     with caplog.at_level(logging.ERROR, logger="plateau.web.event_hub"):
-        asyncio.run(scenario())
+        _run(scenario())
     assert failures and "the outbox reader failed" in caplog.text
 
 
@@ -359,7 +378,7 @@ def test_streams_restart_a_reader_that_is_gone(live, monkeypatch):
         await client.aclose()
         assert [e[1] for e in received] == ["hello"] and hub._task is not task
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_page_ahead_of_the_reader_gets_no_event_twice(live, monkeypatch):
@@ -395,7 +414,7 @@ def test_a_page_ahead_of_the_reader_gets_no_event_twice(live, monkeypatch):
         assert [e[1] for e in everything] == ["settle", "seen", "seen", "new"]
 
     try:
-        asyncio.run(scenario())
+        _run(scenario())
     finally:
         gate.set()
 
@@ -416,7 +435,7 @@ def test_the_bus_keeps_a_notify_that_came_before_the_wait():
         await asyncio.to_thread(bus.notify)
         assert await asyncio.wait_for(waiting, PATIENCE_S) is True
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_commit_during_the_readers_query_reaches_the_stream_without_another_wake_up(ctx):
@@ -444,7 +463,7 @@ def test_a_commit_during_the_readers_query_reaches_the_stream_without_another_wa
         item = await asyncio.wait_for(subscription.get(60), PATIENCE_S)
         assert item.type == "next" and hub.last == item.id and await subscription.get(0.01) is None
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 class CountingHub(EventHub):
@@ -492,7 +511,7 @@ def test_a_row_committed_after_a_later_id_is_handed_out_first(ctx, outcome):
         received = [(await asyncio.wait_for(subscription.get(60), PATIENCE_S)).type for _ in expected]
         assert received == expected
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_full_queue_is_replaced_by_one_overflow_mark():
@@ -503,4 +522,4 @@ def test_a_full_queue_is_replaced_by_one_overflow_mark():
         assert await subscription.get(1) is OVERFLOW
         assert await subscription.get(0.01) is None
 
-    asyncio.run(scenario())
+    _run(scenario())
