@@ -314,20 +314,37 @@ def test_closed_streams_leave_no_subscription_behind(live):
     async def scenario():
         agent_client = await _async_client(live, "amina")
         supervisor_client = await _async_client(live, "chef")
-        first = await Stream(agent_client).open()
-        hub = _live_hub(live)
-        await _wait(lambda: hub.streams == 1, "only this test's stream")  # earlier tests' streams are gone
-        streams = [first, await Stream(agent_client, {"after": 0}).open(),
+        # streams that earlier tests (browser pages) left on the shared live server stay until their
+        # keep-alive finds them gone: count only the subscriptions this test opens
+        existing = hubs(live.ctx.bus)
+        before = set(existing[0]._subscriptions) if existing else set()
+        streams = [await Stream(agent_client).open(), await Stream(agent_client, {"after": 0}).open(),
                    await Stream(supervisor_client, {"floor": 1}).open(), await Stream(supervisor_client).open()]
-        assert (hub.streams, hub.channels) == (4, 3)  # user:amina, user:chef, floor
+        hub = _live_hub(live)
+
+        def ours() -> set:
+            return set(hub._subscriptions) - before
+
+        def filed_but_closed() -> set:
+            """Subscriptions of this test still filed under a channel after they left."""
+            filed = {sub for subs in hub._by_channel.values() for sub in subs} - before
+            return filed - set(hub._subscriptions)
+
+        await _wait(lambda: len(ours()) == 4, "the four streams")
+        assert {channel for sub in ours() for channel in sub.channels} == {
+            user_channel(agent.id), user_channel(agent.id + 1), FLOOR}
         await streams[2].close()
-        await _wait(lambda: (hub.streams, hub.channels) == (3, 2), "the floor stream to leave")
+        await _wait(lambda: len(ours()) == 3, "the floor stream to leave")
+        assert not filed_but_closed()
+        assert all(hub._by_channel.values()), "a channel with no stream left is dropped"
         await asyncio.to_thread(_write, live.ctx, [(user_channel(agent.id), "still", {}), (FLOOR, "floor", {})])
         newest = await asyncio.to_thread(_newest, live.ctx)
         assert [e[1] for e in await streams[0].until(newest - 1)] == ["still"]
         for stream in streams:
             await stream.close()
-        await _wait(lambda: (hub.streams, hub.channels) == (0, 0), "every stream to leave")
+        await _wait(lambda: not ours(), "every stream to leave")
+        assert not filed_but_closed()
+        assert all(hub._by_channel.values())
         await agent_client.aclose()
         await supervisor_client.aclose()
 
