@@ -65,7 +65,7 @@ def place_call(ctx: Context, actor: Actor, queue_id: int, number: str | None = N
         _record(session, call, "offer", None, CallState.OFFERED, now, actor.id, {})
         _notify(session, call, "offer", now)
         if not _deflect_if_closed(session, ctx, call, queue, now):
-            _route_queue(session, ctx, queue.id, now, arrived=call)
+            _route_queue(session, queue.id, now, arrived=call)
         return call
 
 
@@ -94,7 +94,7 @@ def enqueue(session: Session, ctx: Context, call: Call, queue: Queue, now: datet
     _apply(session, call, CallAction.ENQUEUE, now, actor_id, data={"queue_id": queue.id})
     if _deflect_if_closed(session, ctx, call, queue, now):
         return False
-    _route_queue(session, ctx, queue.id, now, arrived=call)
+    _route_queue(session, queue.id, now, arrived=call)
     return True
 
 
@@ -140,11 +140,10 @@ def route_waiting(ctx: Context) -> int:
         if not _has_work(session, Call.state.in_([s.value for s in WAITING])):
             return 0
     with ctx.unit() as session:
-        return _route_queue(session, ctx, None, ctx.now())
+        return _route_queue(session, None, ctx.now())
 
 
-def _route_queue(session: Session, ctx: Context | None, queue_id: int | None, now: datetime,
-                 arrived: Call | None = None) -> int:
+def _route_queue(session: Session, queue_id: int | None, now: datetime, arrived: Call | None = None) -> int:
     """One routing pass (all queues, or one), then tell the callers whose place in line changed.
 
     On PostgreSQL the free agents are locked first: a concurrent pass (another
@@ -303,7 +302,7 @@ def _route_one(session: Session, ctx: Context, call: Call, now: datetime) -> boo
     """Route the queue this call waits in; True if this call now rings."""
     if CallState(call.state) not in WAITING:
         return False
-    _route_queue(session, ctx, call.queue_id, now, arrived=call)
+    _route_queue(session, call.queue_id, now, arrived=call)
     return call.state == CallState.RINGING
 
 
@@ -396,7 +395,7 @@ def _overflow(session: Session, call: Call, queue: Queue, now: datetime) -> None
         data["team_id"] = queue.overflow_team_id
     call.queued_at = now
     _apply(session, call, CallAction.OVERFLOW, now, None, data=data)
-    _route_queue(session, None, call.queue_id, now, arrived=call)
+    _route_queue(session, call.queue_id, now, arrived=call)
 
 
 def request_callback(ctx: Context, actor: Actor, call_id: int) -> Callback:
