@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from plateau.domain.agents import AgentState
-from plateau.domain.calls import CallState
+from plateau.domain.calls import TERMINAL, CallState
 from plateau.domain.errors import DomainError, IllegalTransition
 from plateau.domain.wallboard import (ALERT_CODES, QueueNow, Thresholds, check_forced_log_off, check_forced_pause,
                                       check_listen, check_take_over, queue_alerts)
@@ -98,7 +98,7 @@ def test_each_alert_is_exactly_its_broken_threshold(waiting, longest, level, aba
 
 @pytest.mark.parametrize("state", list(CallState))
 def test_listening_is_refused_on_a_finished_call_only(state):
-    if state in (CallState.CLOSED, CallState.ABANDONED, CallState.DEFLECTED):
+    if state in TERMINAL:
         with pytest.raises(IllegalTransition, match="terminé"):
             check_listen(state)
     else:

@@ -14,6 +14,15 @@ reached, an information message or an outside transfer in the menu, a
 callback requested while waiting), as opposed to ``abandoned`` where the
 caller hung up. ``overflow`` moves a waiting call to another queue or team,
 ``take_over`` hands a live call to the supervisor: both keep the state.
+Outbound calls start in ``dialing`` (the far end rings; the agent, in
+preview or progressive mode, already sits on the call):
+
+    dialing ──connect──▶ connected       the called party answered and an agent is on it
+    dialing ──fail──▶ unreached          busy, no answer, answering machine, invalid number,
+                                         or the agent cancelled the dial
+    dialing ──drop──▶ dropped            answered, but no agent within 2 s (predictive):
+                                         the informational message was played
+
 ``offered`` is a call waiting in its queue; ``transferred`` is a call waiting in
 the queue (or for the agent) it was transferred to, carrying the transfer note.
 A caller who hangs up before an answer abandons the call; once connected, a
@@ -43,6 +52,9 @@ class CallState(StrEnum):
     ABANDONED = "abandoned"
     IVR = "ivr"
     DEFLECTED = "deflected"
+    DIALING = "dialing"
+    UNREACHED = "unreached"
+    DROPPED = "dropped"
 
 
 class CallAction(StrEnum):
@@ -59,6 +71,9 @@ class CallAction(StrEnum):
     DEFLECT = "deflect"
     OVERFLOW = "overflow"
     TAKE_OVER = "take_over"
+    CONNECT = "connect"
+    FAIL = "fail"
+    DROP = "drop"
 
 
 class Direction(StrEnum):
@@ -86,6 +101,9 @@ STATE_LABELS = {
     S.ABANDONED: N_("Raccroché avant réponse"),
     S.IVR: N_("Dans le serveur vocal"),
     S.DEFLECTED: N_("Terminé sans agent"),
+    S.DIALING: N_("Numérotation"),
+    S.UNREACHED: N_("Non joint"),
+    S.DROPPED: N_("Abandonné par le numéroteur"),
 }
 
 TRANSITIONS: dict[tuple[CallState, CallAction], CallState] = {
@@ -112,13 +130,16 @@ TRANSITIONS: dict[tuple[CallState, CallAction], CallState] = {
     (S.TRANSFERRED, A.OVERFLOW): S.TRANSFERRED,
     (S.CONNECTED, A.TAKE_OVER): S.CONNECTED,
     (S.ON_HOLD, A.TAKE_OVER): S.ON_HOLD,
+    (S.DIALING, A.CONNECT): S.CONNECTED,
+    (S.DIALING, A.FAIL): S.UNREACHED,
+    (S.DIALING, A.DROP): S.DROPPED,
 }
 
-TERMINAL = frozenset({S.CLOSED, S.ABANDONED, S.DEFLECTED})
+TERMINAL = frozenset({S.CLOSED, S.ABANDONED, S.DEFLECTED, S.UNREACHED, S.DROPPED})
 WAITING = frozenset({S.OFFERED, S.TRANSFERRED})
 LIVE = frozenset({S.CONNECTED, S.ON_HOLD})
 #: States in which the call occupies an agent's desktop.
-WITH_AGENT = frozenset({S.RINGING, S.CONNECTED, S.ON_HOLD, S.WRAP_UP})
+WITH_AGENT = frozenset({S.RINGING, S.CONNECTED, S.ON_HOLD, S.WRAP_UP, S.DIALING})
 
 _REFUSALS = {
     A.ANSWER: N_("Cet appel ne sonne plus : il ne peut pas être décroché."),
@@ -174,7 +195,7 @@ def durations(created_at: datetime, transitions: list[Transition], now: datetime
     A call still in a phase counts up to ``now`` (for the live timer); a
     closed call's figures are final.
     """
-    buckets = {S.RINGING: 0.0, S.CONNECTED: 0.0, S.ON_HOLD: 0.0, S.WRAP_UP: 0.0, S.OFFERED: 0.0, S.TRANSFERRED: 0.0,
+    buckets = {S.DIALING: 0.0, S.RINGING: 0.0, S.CONNECTED: 0.0, S.ON_HOLD: 0.0, S.WRAP_UP: 0.0, S.OFFERED: 0.0, S.TRANSFERRED: 0.0,
                S.IVR: 0.0}
     state, since = initial, created_at
     for step in transitions:
@@ -184,7 +205,7 @@ def durations(created_at: datetime, transitions: list[Transition], now: datetime
     if now is not None and state in buckets:
         buckets[state] += max(0.0, (now - since).total_seconds())
     return Durations(
-        ring=buckets[S.RINGING],
+        ring=buckets[S.RINGING] + buckets[S.DIALING],
         talk=buckets[S.CONNECTED],
         hold=buckets[S.ON_HOLD],
         wrap_up=buckets[S.WRAP_UP],

@@ -124,6 +124,9 @@ class AgentPresence(Base):
     since: Mapped[datetime] = mapped_column(UtcDateTime)
     #: when the agent last became free: "longest idle" routing orders by it
     idle_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the outbound campaign the agent works ("se loguer sur une campagne");
+    #: while set, the agent gets that campaign's calls, not inbound ones
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -167,6 +170,9 @@ class Disposition(Base):
     requires_callback: Mapped[bool] = mapped_column(Boolean, default=False)
     #: counts as a reached/argued contact in reports
     is_contact: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: what the qualification means for an outbound campaign (domain.campaigns.Outcome):
+    #: refused, appointment, sale, survey_completed, … ; None: "connected"
+    outcome: Mapped[str | None] = mapped_column(String(32))
 
 
 class Queue(Base):
@@ -426,6 +432,8 @@ class Call(Base):
     wrap_up_seconds: Mapped[float] = mapped_column(Float, default=0)
     wait_seconds: Mapped[float] = mapped_column(Float, default=0)
     disposition_id: Mapped[int | None] = mapped_column(ForeignKey("dispositions.id"))
+    #: outbound: the campaign this call belongs to (its script, qualifications, rules)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -560,3 +568,299 @@ class Objective(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- outbound campaigns ------------------------------------------------------------
+
+
+class Campaign(Base):
+    """An outbound campaign ("campagne d'émission d'appels"); see ``domain.campaigns``."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # domain.campaigns.CampaignType
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: quantitative objectives: {"calls", "reached", "argued", "appointments",
+    #: "sales", "sales_amount", "surveys", "promises"} → number
+    objectives: Mapped[dict] = mapped_column(JSON, default=dict)
+    qualitative_objectives: Mapped[str] = mapped_column(Text, default="")
+    script_id: Mapped[int | None] = mapped_column(ForeignKey("call_scripts.id"))
+    #: product codes offered (sales, additional sale)
+    products: Mapped[list] = mapped_column(JSON, default=list)
+    #: how the target list was built: {"query": …, "tag": …} (a CRM selection) or {"import_job": id}
+    selection: Mapped[dict] = mapped_column(JSON, default=dict)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    #: daily calling hours, campaign-local: {"mon": [["09:00", "12:30"], …], …}; empty: the rules' hours only
+    hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    dial_mode: Mapped[str] = mapped_column(String(16), default="preview")  # domain.campaigns.DialMode
+    max_attempts: Mapped[int] = mapped_column(Integer, default=4)
+    #: minutes before retrying, per outcome: {"busy": 15, "no_answer": 120, "answering_machine": 240}
+    retry_minutes: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: the number shown to the called party (E.164)
+    presented_number: Mapped[str | None] = mapped_column(String(32))
+    #: calling-rules profile (country of the called parties) and the campaign's sector
+    country: Mapped[str] = mapped_column(String(2), default="FR")
+    sector: Mapped[str | None] = mapped_column(String(64))
+    #: predictive pacing: abandoned calls allowed, share of connected calls per day
+    abandon_cap: Mapped[float] = mapped_column(Float, default=0.03)
+    #: seconds a connected call may wait for an agent before it is dropped
+    drop_after_s: Mapped[float] = mapped_column(Float, default=2.0)
+    #: the informational message a dropped call hears (who called, a number to call back)
+    drop_message: Mapped[str] = mapped_column(Text, default="")
+    test_sample_size: Mapped[int] = mapped_column(Integer, default=5)
+    #: simulated network: seed and domain.phone_network.NetworkProfile fields
+    network_seed: Mapped[int] = mapped_column(Integer, default=1)
+    network: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CampaignAssignment(Base):
+    """An agent or a whole team assigned to a campaign (exactly one of the two)."""
+
+    __tablename__ = "campaign_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+
+
+class CampaignDisposition(Base):
+    """The qualification list of a campaign, in order."""
+
+    __tablename__ = "campaign_dispositions"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    disposition_id: Mapped[int] = mapped_column(ForeignKey("dispositions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignContact(Base):
+    """One contact of a campaign's target list, and where it stands (domain.campaigns.ContactState)."""
+
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_contacts_campaign_contact"),
+                      Index("ix_campaign_contacts_due", "campaign_id", "state", "next_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    #: drawn for the test sample ("appels tests")
+    in_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    #: a callback promised by this agent comes back to them
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: an agent previewing it (preview mode) or the call in progress
+    locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DialAttempt(Base):
+    """One dial or dial refused by the calling rules: what was decided, why, and how it ended.
+
+    Every outbound dial is one row, blocked ones included (``allowed`` false,
+    with the reasons, shown to the agent and the supervisor). The calling
+    rules count the allowed ones as calls or attempts ("4 appels en 30 jours").
+    """
+
+    __tablename__ = "dial_attempts"
+    __table_args__ = (Index("ix_dial_attempts_contact_at", "contact_id", "at"),
+                      Index("ix_dial_attempts_campaign_at", "campaign_id", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    campaign_contact_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_contacts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    mode: Mapped[str] = mapped_column(String(16))  # manual | preview | progressive | predictive
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: [{"rule", "reference", "message"}] from domain.compliance.Decision
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    #: what the simulated network will do: domain.phone_network.Response and after how long
+    network_response: Mapped[str | None] = mapped_column(String(32))
+    network_after_s: Mapped[float | None] = mapped_column(Float)
+    #: when the far end answered (a person or a machine)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: when an agent got the call (connected)
+    connected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))  # domain.campaigns.Outcome
+
+
+class CampaignChange(Base):
+    """One parameter of one campaign changed (append-only log)."""
+
+    __tablename__ = "campaign_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Advisor(Base):
+    """Someone appointments are booked with (a sales advisor, a technician): a simple calendar."""
+
+    __tablename__ = "advisors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: weekly availability, local time: {"mon": [["09:00", "12:00"], …]}
+    hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (UniqueConstraint("advisor_id", "starts_at", name="uq_appointments_advisor_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("advisors.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    mode: Mapped[str] = mapped_column(String(16), default="visit")  # visit | phone | video
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked | cancelled
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PaymentPlan(Base):
+    """Debt collection: a promise to pay or a payment plan ("échéancier") agreed on a call."""
+
+    __tablename__ = "payment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="plan")  # plan | promise
+    #: amounts in cents, to avoid float money
+    debt_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: [{"due": "YYYY-MM-DD", "amount_cents": int}]
+    instalments: Mapped[list] = mapped_column(JSON, default=list)
+    payment_method: Mapped[str] = mapped_column(String(32), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Sale(Base):
+    """A sale recorded on a call: lines, amount, payment and delivery terms, and the additional sale."""
+
+    __tablename__ = "sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    #: [{"product": code, "quantity": int, "unit_price_cents": int, "additional": bool}]
+    lines: Mapped[list] = mapped_column(JSON, default=list)
+    amount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: part of the amount from additional sales ("vente additionnelle")
+    additional_cents: Mapped[int] = mapped_column(Integer, default=0)
+    payment_terms: Mapped[str] = mapped_column(String(200), default="")
+    delivery_terms: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- calling rules (compliance) ---------------------------------------------------------
+
+
+class ContactConsent(Base):
+    """Consent to telephone prospecting, with its proof, and its withdrawal (loi n° 2025-594).
+
+    ``kind`` "call": prior consent to prospecting calls; "call_hours": express
+    agreement to be called outside the legal hours.
+    """
+
+    __tablename__ = "contact_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="call")
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: how it was collected: web_form | paper | call_recording | email | other
+    method: Mapped[str] = mapped_column(String(32))
+    #: the text the person agreed to, word for word
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200), default="")  # where the proof is kept
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdrawn_how: Mapped[str | None] = mapped_column(String(200))
+
+
+class OppositionList(Base):
+    """A do-not-call list: the company's own ("liste repoussoir") or an imported one (Bloctel, …)."""
+
+    __tablename__ = "opposition_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="own")  # own | imported
+    country: Mapped[str] = mapped_column(String(2), default="FR")
+    #: last import of an imported list: a warning shows when it is older than 30 days
+    imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    entries_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OppositionEntry(Base):
+    __tablename__ = "opposition_entries"
+    __table_args__ = (UniqueConstraint("list_id", "e164", name="uq_opposition_entries_list_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("opposition_lists.id", ondelete="CASCADE"))
+    e164: Mapped[str] = mapped_column(String(20), index=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ComplianceSwitch(Base):
+    """An administrator switching one calling rule of a profile on or off (append-only: the audit trail).
+
+    The rule's current state is its latest row; no row means the profile's default.
+    """
+
+    __tablename__ = "compliance_switches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    rule: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
