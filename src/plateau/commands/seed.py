@@ -48,7 +48,8 @@ def seed(
         raise typer.Exit(1) from None
     typer.echo(f"Énergie Horizon créée en {time.monotonic() - started:.1f} s : {report.queues} files, "
                f"{report.products} produits, {report.articles} articles, {report.contacts} contacts, "
-               f"{report.calls} appels dans l'historique.")
+               f"{report.calls} appels dans l'historique, {report.campaigns} campagnes d'appels sortants "
+               f"({report.campaign_contacts} contacts ciblés).")
     typer.echo("Identifiants de démonstration (identifiant, mot de passe, rôle, nom) :")
     for line in demo.login_lines(report):
         typer.echo(line)

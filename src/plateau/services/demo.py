@@ -5,7 +5,9 @@ products, knowledge base, a featured customer) comes from ``data/demo``;
 the customer file is generated (``contact_generator``) and inserted in
 batches with Core ``INSERT`` statements, fast enough for the million rows
 the benchmarks need; a few hundred past calls give the history pages
-something to show (``demo_history``).
+something to show (``demo_history``); three outbound campaigns, advisors'
+calendars and the calling rules' data (an opposition list, consent proofs)
+give the outbound floor its own (``demo_campaigns``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..store.models import (AgentSkill, CallScript, Contact, ContactChange, Cont
 from . import ivr, knowledge, objectives
 from .context import Context
 from .contact_generator import ContactGenerator
+from .demo_campaigns import seed_campaigns
 from .demo_data import DemoData, DemoDataError, UserSpec, load_demo
 from .demo_history import seed_history
 from .users import actor_for, create_user
@@ -51,6 +54,9 @@ class SeedReport:
     articles: int = 0
     contacts: int = 0
     calls: int = 0
+    campaigns: int = 0
+    #: contacts on the campaigns' target lists, all campaigns together
+    campaign_contacts: int = 0
 
 
 def user_count(ctx: Context) -> int:
@@ -98,6 +104,8 @@ def seed_demo(ctx: Context, contacts: int = 10_000, seed: int = 42, history_call
     report.calls = seed_history(ctx, data, random.Random(f"plateau-history:{seed}"), history_calls,
                                 agents=agents, trainer=next(u for u in users.values() if u.role == "supervisor"),
                                 featured_ids=featured)
+    outbound = seed_campaigns(ctx, data, admin, seed, exclude_contact_ids=featured)
+    report.campaigns, report.campaign_contacts = outbound.campaigns, outbound.targets
     return report
 
 
@@ -154,14 +162,11 @@ def _phone_rows(ids: list[int], numbers: list[list[tuple[str, str]]]) -> list[di
 
 
 def _script_importer(ctx: Context, data: DemoData):
-    """The call-script importer, once every queue's script file exists and parses.
+    """The call-script importer, once every queue's script parses (``load_demo`` checked that the files exist).
 
-    Checked before the first write, so a missing or broken script stops the
-    seed with its file name instead of leaving a queue without a script.
+    Checked before the first write, so a broken script stops the seed with
+    its file name instead of leaving a queue without a script.
     """
-    missing = [str(data.script_path(q.code)) for q in data.queues.queues if not data.script_path(q.code).is_file()]
-    if missing:
-        raise DemoDataError("Script d'appel introuvable pour une file : " + ", ".join(missing))
     try:
         from . import scripts
     except ImportError as exc:
