@@ -52,6 +52,7 @@ from ..store.models import (Campaign, CampaignAssignment, CampaignChange, Campai
                             CallScript, Contact, ContactChange, ContactPhone, DialAttempt, Disposition, ImportJob,
                             Product, Team, User)
 from . import crm
+from .contacts_io import import_marker
 from .context import FLOOR, Actor, Context, emit
 
 #: the change log's "created" row
@@ -61,8 +62,6 @@ INSERT_BATCH = 1000
 #: contacts read per query when a selection is made of filters only
 SCAN_BATCH = 1000
 MAX_TARGET_PAGE = 200
-#: ``contacts_io`` marks each contact an import created with this history value (``ContactChange``, field "*")
-IMPORT_MARKER = "import %s"
 
 #: what each logged field is called on the pages (msgids)
 FIELD_LABELS = {
@@ -666,7 +665,7 @@ def _selected(ctx: Context, session: Session, selection: Selection) -> Iterator[
     imported = None
     if selection.import_job is not None:
         imported = (select(ContactChange.contact_id)
-                    .where(ContactChange.field == CREATED, ContactChange.new_value == IMPORT_MARKER % selection.import_job))
+                    .where(ContactChange.field == CREATED, ContactChange.new_value == import_marker(selection.import_job)))
     if selection.query:
         allowed = set(session.scalars(imported)) if imported is not None else None
         for contact in crm.iter_search(ctx, selection.query):

@@ -62,6 +62,11 @@ JOB_STATUSES = {"pending": N_("Aperçu, pas encore lancé"), "running": N_("En c
 Progress = Callable[[str, int, int], None]
 
 
+def import_marker(job_id: int) -> str:
+    """The history value (``ContactChange``, field "*") each contact an import created carries:
+    a campaign's target list can be "the contacts of import N"."""
+    return f"import {job_id}"
+
 class ImportFailed(DomainError):
     """The import transaction failed and was rolled back: no contact was written."""
 
@@ -467,7 +472,7 @@ def _write(ctx: Context, actor_id: int | None, job_id: int, accepted: list[RowVe
     """The valid rows, their phones and their history in one transaction, with the job's final state."""
     phones, changes = ContactPhone.__table__, ContactChange.__table__
     now = ctx.now()
-    marker = f"import {job_id}"
+    marker = import_marker(job_id)
     # companies first, so that persons of the same file can point at them
     companies = [v for v in accepted if v.clean.values["kind"] == "company"]
     others = [v for v in accepted if v.clean.values["kind"] != "company"]
