@@ -11,7 +11,7 @@ from plateau.domain.errors import ConflictError, DomainError, NotFoundError, Per
 from plateau.services import scripts
 from plateau.services.context import SYSTEM
 from plateau.services.users import actor_for
-from plateau.store.models import Call, CallScript, Contact, Event, Queue, ScriptAnswer
+from plateau.store.models import Call, CallScript, Campaign, Contact, Event, Queue, ScriptAnswer
 from tests.helpers import login, make_user
 from tests.unit.test_scripts_domain import DEMO, GOOD
 
@@ -339,7 +339,7 @@ def test_the_panel_fills_the_greeting_and_says_when_there_is_no_script(client, s
     assert "Bonjour Monsieur Karim Benali, je suis Alice Martin." in accueil
     bare = client.get(f"/desktop/script/{floor['bare_call']}").text
     assert bare.startswith('<h2 id="script-title">')
-    assert "La file « Sans script » n'a pas de script d'appel : menez l'entretien sans guide." in html.unescape(bare)
+    assert "Pas de script d'appel pour « Sans script » : menez l'entretien sans guide." in html.unescape(bare)
 
 
 def test_only_the_calls_agent_or_a_supervisor_reads_the_panel(client, sqlite_ctx):
@@ -367,3 +367,20 @@ def test_the_json_api_reads_the_state_and_saves_answers(client, sqlite_ctx):
     assert state["current_step"] == "identification" and state["answers"] == {"titulaire": "non"}
     assert state["path"] == ["accueil", "identification", "conclusion"]
     assert "/api/calls/{call_id}/script/answers" in client.get("/openapi.json").json()["paths"]
+
+
+def test_an_outbound_call_follows_its_campaign_script_not_a_queue(ctx, floor):
+    """A campaign call has no queue: the desktop shows and fills the campaign's script (survey answers)."""
+    now = ctx.now()
+    with ctx.unit() as session:
+        campaign = Campaign(code="enquete", name="Enquête hiver", kind="survey", script_id=floor["script"],
+                            created_at=now, updated_at=now)
+        session.add(campaign)
+        session.flush()
+        call = Call(state="connected", direction="outbound", campaign_id=campaign.id, caller_number="+33612345670",
+                    agent_id=floor["alice"].id, created_at=now, state_since=now, declined_by=[])
+        session.add(call)
+    state = scripts.script_state(ctx, call.id, actor=floor["alice"])
+    assert state.source == "Enquête hiver" and state.script is not None
+    answer = scripts.save_answer(ctx, floor["alice"], call.id, "motif", "facture")
+    assert answer.value == "Facture" and answer.script_id == floor["script"]

@@ -22,7 +22,7 @@ from ..domain.calls import CallState
 from ..domain.contacts import formal_name
 from ..domain.errors import N_, ConflictError, DomainError, NotFoundError, PermissionDenied, ValidationError
 from ..domain.scripts import END, Script, Step
-from ..store.models import Call, CallScript, Contact, Queue, ScriptAnswer, User
+from ..store.models import Call, CallScript, Campaign, Contact, Queue, ScriptAnswer, User
 from .context import Actor, Context, emit, user_channel
 
 #: call states in which the agent may still fill the script in
@@ -171,12 +171,24 @@ def parsed(row: CallScript) -> Script:
 # --- following a script during a call --------------------------------------------------------
 
 
+def script_of(session: Session, call: Call) -> tuple[str, CallScript | None]:
+    """The script a call follows and whose it is: its outbound campaign's, else its queue's."""
+    if call.campaign_id is not None:
+        campaign = session.get(Campaign, call.campaign_id)
+        return campaign.name, session.get(CallScript, campaign.script_id) if campaign.script_id else None
+    queue = session.get(Queue, call.queue_id) if call.queue_id else None
+    if queue is None:
+        return "", None
+    return queue.name, session.get(CallScript, queue.script_id) if queue.script_id else None
+
+
 @dataclass
 class ScriptState:
     """What the desktop's script panel shows for one call."""
 
     call: Call
-    queue: Queue
+    #: the name of the queue or the outbound campaign whose script this is
+    source: str
     row: CallScript | None
     script: Script | None
     #: the stored script no longer parses (edited outside the editor): say so
@@ -224,12 +236,11 @@ def script_state(ctx: Context, call_id: int, step_id: str | None = None, actor: 
         if call is None:
             raise NotFoundError(N_("Appel introuvable."))
         _readable_by(call, actor)
-        queue = session.get(Queue, call.queue_id)
-        row = session.get(CallScript, queue.script_id) if queue.script_id else None
+        source, row = script_of(session, call)
         agent = session.get(User, call.agent_id) if call.agent_id else None
         contact = session.get(Contact, call.contact_id) if call.contact_id else None
         rows = session.scalars(select(ScriptAnswer).where(ScriptAnswer.call_id == call_id)).all()
-    state = ScriptState(call=call, queue=queue, row=row, script=None,
+    state = ScriptState(call=call, source=source, row=row, script=None,
                         agent_name=agent.display_name if agent else "",
                         contact_name=formal_name(contact) if contact else "")
     if row is None:
@@ -271,10 +282,9 @@ def save_answer(ctx: Context, actor: Actor, call_id: int, question_id: str, raw_
         if call.state not in ANSWERABLE:
             raise DomainError(N_("Les réponses du script s'enregistrent pendant l'appel ou le post-appel, "
                                  "pas quand l'appel est « %(state)s »."), "question_id", state=call.state)
-        queue = session.get(Queue, call.queue_id)
-        row = session.get(CallScript, queue.script_id) if queue.script_id else None
+        _source, row = script_of(session, call)
         if row is None:
-            raise DomainError(N_("La file de cet appel n'a pas de script."), "question_id")
+            raise DomainError(N_("Cet appel n'a pas de script à remplir."), "question_id")
         script = parsed(row)
         try:
             step, question = script.question(question_id)
