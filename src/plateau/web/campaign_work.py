@@ -38,7 +38,7 @@ from ..services import campaign_work as work
 from ..services.context import Actor, Context
 from .deps import current_actor, get_ctx, page, supervisor_actor, verify_csrf
 from .i18n import gettext as _
-from .queues_admin import _localized as localized_hours
+from .i18n import localized_hours_errors as localized_hours
 from .templating import env
 
 router = APIRouter(include_in_schema=False)

@@ -30,7 +30,7 @@ from ..services import campaigns
 from ..services.context import Actor, Context
 from ..services.users import ROLE_LABELS
 from .deps import current_actor, get_ctx, page, verify_csrf
-from .i18n import gettext as _
+from .i18n import localized_hours_errors
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,13 +100,6 @@ def _labels() -> dict:
                              "sector": settings_rules.SECTORS, "country": settings_rules.COUNTRIES}}
 
 
-def _localized(errors: dict[str, DomainError]) -> dict[str, DomainError]:
-    """Hours errors name their weekday by its msgid ("Lundi"): show it in the reader's language."""
-    return {name: DomainError(e.message, e.field, **{**e.params, "day": _(e.params["day"])})
-            if isinstance(e.params.get("day"), str) and e.params["day"] in queue_hours.DAY_LABELS.values() else e
-            for name, e in errors.items()}
-
-
 async def _posted(request: Request) -> dict:
     """The posted form as a dict: one string per field, a list for the checkbox groups."""
     form = await request.form()
@@ -166,13 +159,13 @@ async def _save(request: Request, ctx: Context, actor: Actor, campaign_id: int |
         try:
             count = campaigns.preview_selection(ctx, actor, *campaigns.selection_from_form(values), campaign_id)
         except ValidationError as exc:
-            return _form_page(request, ctx, actor, view, values, version=version, errors=_localized(exc.errors),
+            return _form_page(request, ctx, actor, view, values, version=version, errors=localized_hours_errors(exc.errors),
                               status=422)
         return _form_page(request, ctx, actor, view, values, version=version, count=count)
     try:
         saved = campaigns.save(ctx, actor, campaign_id, version, campaigns.data_from_form(values))
     except ValidationError as exc:
-        return _form_page(request, ctx, actor, view, values, version=version, errors=_localized(exc.errors),
+        return _form_page(request, ctx, actor, view, values, version=version, errors=localized_hours_errors(exc.errors),
                           status=422)
     except ConflictError as exc:
         # the form now carries the current version: saving again, knowingly, replaces it
@@ -202,7 +195,7 @@ def selection_count(request: Request, campaign_id: str = "", actor: Actor = Depe
         count = campaigns.preview_selection(ctx, actor, *campaigns.selection_from_form(values), _int(campaign_id))
     except ValidationError as exc:
         return page(request, "campaigns/_selection_count.html", status_code=200, count=None,
-                    errors=_localized(exc.errors), **_labels())
+                    errors=localized_hours_errors(exc.errors), **_labels())
     return page(request, "campaigns/_selection_count.html", count=count, errors={}, **_labels())
 
 

@@ -59,3 +59,16 @@ def pick_locale(requested: str | None, accept_language: str | None) -> str:
         if code in LOCALES:
             return code
     return "fr"
+
+
+def localized_hours_errors(errors: dict) -> dict:
+    """Opening-hours errors name their weekday by its msgid ("Lundi"): show it in the reader's language.
+
+    Shared by every form with weekly hours (queues, campaigns, advisors).
+    """
+    from ..domain.errors import DomainError
+    from ..domain.queue_hours import DAY_LABELS
+
+    return {name: DomainError(e.message, e.field, **{**e.params, "day": gettext(e.params["day"])})
+            if isinstance(e.params.get("day"), str) and e.params["day"] in DAY_LABELS.values() else e
+            for name, e in errors.items()}

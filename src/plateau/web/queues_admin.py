@@ -21,6 +21,7 @@ from ..services.context import Actor, Context
 from ..services.users import ROLE_LABELS
 from .deps import current_actor, get_ctx, page, verify_csrf
 from .i18n import gettext as _
+from .i18n import localized_hours_errors
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,12 +54,6 @@ def _labels() -> dict:
             "HOLIDAY_COUNTRIES": admin.HOLIDAY_COUNTRIES, "SKILL_KINDS": admin.SKILL_KINDS,
             "LEVEL_LABELS": admin.LEVEL_LABELS, "ROLE_LABELS": ROLE_LABELS, "FIELD_LABELS": QUEUE_FIELD_LABELS,
             "SAVED": SAVED}
-
-
-def _localized(errors: dict[str, DomainError]) -> dict[str, DomainError]:
-    """Hours errors name their weekday by its msgid ("Lundi"): show it in the reader's language."""
-    return {name: DomainError(e.message, e.field, **{**e.params, "day": _(e.params["day"])}) if "day" in e.params else e
-            for name, e in errors.items()}
 
 
 # --- queues ------------------------------------------------------------------------------------
@@ -100,7 +95,7 @@ async def _save_queue(request: Request, actor: Actor, ctx: Context, queue_id: in
     except ValidationError as exc:
         edit = admin.edit_queue(ctx, actor, queue_id, form=typed)
         edit.fingerprint = fingerprint or ""  # still the version the person started from
-        return _queue_page(request, edit, errors=_localized(exc.errors), status=422)
+        return _queue_page(request, edit, errors=localized_hours_errors(exc.errors), status=422)
     except ConflictError as exc:
         current = admin.edit_queue(ctx, actor, queue_id)
         differ = _differences(current.form, typed)
