@@ -5,6 +5,10 @@ for the next state, accumulates the time spent in the state being left,
 writes a CallEvent and the outbox events for everyone concerned (the agent,
 the caller console, the floor) in the same transaction. A double click is
 harmless: repeating an action that already happened returns the call as is.
+
+Outbound campaign calls (``services.dialer``) go through the same helpers from
+``dialing``; an agent logged into a campaign gets no inbound call, and a campaign
+call is qualified from the campaign's list, its outcome handed to the dialer.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from ..domain.calls import (LIVE, TERMINAL, WAITING, WITH_AGENT, CallAction, Cal
 from ..domain.clock import as_utc
 from ..domain.contacts import formal_name
 from ..domain.errors import N_, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
-from ..store.models import (AgentPresence, AgentSkill, Call, CallEvent, CallMonitor, Callback, Contact, ContactPhone, Disposition,
-                            Note, Queue, QueueDisposition, QueueMember, QueueSkill, ScriptAnswer, Skill, User, Utterance)
+from ..store.models import (AgentPresence, AgentSkill, Call, CallEvent, CallMonitor, Callback, Campaign, CampaignDisposition,
+                            Contact, ContactPhone, Disposition, Note, Queue, QueueDisposition, QueueMember, QueueSkill,
+                            ScriptAnswer, Skill, User, Utterance)
 from . import callbacks as callback_tasks
 from .agents import change_state
 from .context import FLOOR, Actor, Context, emit, user_channel
@@ -277,7 +282,8 @@ def ctx_aht(session: Session, queue_id: int, sample: int = 50) -> float:
 
 
 def _candidates(session: Session, lock: bool) -> list[routing.Candidate]:
-    query = select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE)
+    """Free agents for inbound calls: an agent logged into an outbound campaign takes only its calls."""
+    query = select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE, AgentPresence.campaign_id.is_(None))
     if lock and session.bind.dialect.name == "postgresql":
         query = query.with_for_update()
     presences = session.scalars(query).all()
@@ -325,6 +331,9 @@ def tick(ctx: Context) -> None:
     if waiting:
         _apply_waiting_rules(ctx)
     route_waiting(ctx)
+    from . import dialer  # the dialer builds on this module
+
+    dialer.tick(ctx)  # outbound campaigns: the network's responses, hand-offs, pacing
 
 
 #: a call overflows at most this many times (A → B → A loops end)
@@ -516,7 +525,8 @@ def transfer(ctx: Context, actor: Actor, call_id: int, queue_id: int | None = No
                 raise ValidationError({"target": DomainError(N_("Vous ne pouvez pas vous transférer l'appel."), "target")})
             target = session.get(User, agent_id)
             presence = session.get(AgentPresence, agent_id)
-            if target is None or presence is None or presence.state != AgentState.AVAILABLE:
+            if target is None or presence is None or presence.state != AgentState.AVAILABLE \
+                    or presence.campaign_id is not None:  # an agent on a campaign takes only its calls
                 raise ValidationError({"target": DomainError(N_("Cet agent n'est pas disponible : choisissez-en un autre ou une file."), "target")})
             call.target_agent_id = target.id
             data["agent_id"] = target.id
@@ -538,8 +548,13 @@ def hang_up(ctx: Context, actor: Actor, call_id: int) -> Call:
         is_caller = call.caller_user_id == actor.id
         if not (is_agent or is_caller):
             raise PermissionDenied(N_("Cet appel n'est pas le vôtre."))
-        if state in (CallState.WRAP_UP, CallState.CLOSED, CallState.ABANDONED):
+        if state in (CallState.WRAP_UP, CallState.CLOSED, CallState.ABANDONED, CallState.UNREACHED, CallState.DROPPED):
             return call  # already hung up
+        if state == CallState.DIALING:  # an outbound call still ringing: the agent cancels, the callee rejects it
+            from . import dialer
+
+            dialer.end_dial(session, call, now, actor.id, by_agent=is_agent)
+            return call
         if state in LIVE:
             _apply(session, call, CallAction.HANG_UP, now, actor.id, data={"by": "agent" if is_agent else "caller"})
             call.ended_at = now
@@ -614,7 +629,8 @@ class CallbackRequest:
 
 def close(ctx: Context, actor: Actor, call_id: int, disposition_id: int | None, note: str = "",
           callback: CallbackRequest | None = None) -> Call:
-    """Qualify and close the call. Refused without a qualification from the queue's list."""
+    """Qualify and close the call. Refused without a qualification from the queue's list (the
+    campaign's for an outbound campaign call, whose callback goes back to the dialer)."""
     note = (note or "").strip()
     errors: dict[str, DomainError] = {}
     with ctx.unit() as session:
@@ -625,7 +641,7 @@ def close(ctx: Context, actor: Actor, call_id: int, disposition_id: int | None, 
         _require_agent(call, actor)
         if call.state != CallState.WRAP_UP:
             raise IllegalTransition(N_("Raccrochez d'abord : seul un appel en post-appel peut être clôturé."))
-        allowed = set(session.scalars(select(QueueDisposition.disposition_id).where(QueueDisposition.queue_id == call.queue_id)))
+        allowed = {d.id for d in _call_dispositions(session, call)}
         disposition = session.get(Disposition, disposition_id) if disposition_id else None
         if disposition is None or disposition.id not in allowed:
             errors["disposition"] = DomainError(N_("Choisissez une qualification : l'appel ne peut pas être clôturé sans."), "disposition")
@@ -644,7 +660,11 @@ def close(ctx: Context, actor: Actor, call_id: int, disposition_id: int | None, 
         call.disposition_id = disposition.id
         if note:
             session.add(Note(contact_id=call.contact_id, call_id=call.id, author_id=actor.id, body=note, created_at=now))
-        if due is not None:
+        if call.campaign_id is not None:
+            from . import dialer
+
+            dialer.on_close(session, call, disposition, due, now, for_me=callback is None or callback.assignee == "me")
+        elif due is not None:
             task = Callback(contact_id=call.contact_id, call_id=call.id, due_at=due, number=call.caller_number,
                             assigned_user_id=actor.id if callback.assignee == "me" else None,
                             queue_id=call.queue_id if callback.assignee != "me" else None,
@@ -701,6 +721,8 @@ class CallView:
     notes: list[Note] = field(default_factory=list)
     #: before the screen pop settles: the name of the only contact with this number
     matched_name: str = ""
+    #: the outbound campaign the call belongs to (its qualification list, its script)
+    campaign: Campaign | None = None
 
     @property
     def state(self) -> CallState:
@@ -732,7 +754,7 @@ def view(ctx: Context, call_id: int, actor: Actor | None = None) -> CallView:
 
 
 def _view(session: Session, call: Call, now: datetime) -> CallView:
-    dispositions = _dispositions(session, call.queue_id)
+    dispositions = _call_dispositions(session, call)
     contact = session.get(Contact, call.contact_id) if call.contact_id else None
     if contact is not None:
         _ = list(contact.phones)  # load before the session closes
@@ -752,6 +774,7 @@ def _view(session: Session, call: Call, now: datetime) -> CallView:
         now=now,
         answers=list(session.scalars(select(ScriptAnswer).where(ScriptAnswer.call_id == call.id).order_by(ScriptAnswer.id))),
         notes=list(session.scalars(select(Note).where(Note.call_id == call.id).order_by(Note.id))),
+        campaign=session.get(Campaign, call.campaign_id) if call.campaign_id else None,
     )
 
 
@@ -821,7 +844,8 @@ def queues_with_dispositions(ctx: Context) -> list[tuple[Queue, list[Disposition
 def available_agents(ctx: Context, exclude: int | None = None) -> list[User]:
     with ctx.read() as session:
         return list(session.scalars(select(User).join(AgentPresence, AgentPresence.user_id == User.id)
-                                    .where(AgentPresence.state == AgentState.AVAILABLE, User.id != (exclude or 0))
+                                    .where(AgentPresence.state == AgentState.AVAILABLE, AgentPresence.campaign_id.is_(None),
+                                           User.id != (exclude or 0))
                                     .order_by(User.display_name)))
 
 
@@ -843,6 +867,16 @@ def _dispositions(session: Session, queue_id: int) -> list[Disposition]:
     return list(session.scalars(
         select(Disposition).join(QueueDisposition, QueueDisposition.disposition_id == Disposition.id)
         .where(QueueDisposition.queue_id == queue_id).order_by(QueueDisposition.position, Disposition.label)))
+
+
+def _call_dispositions(session: Session, call: Call) -> list[Disposition]:
+    """The list a call is qualified from: its campaign's for an outbound campaign call, else its queue's."""
+    if call.campaign_id is not None:
+        return list(session.scalars(
+            select(Disposition).join(CampaignDisposition, CampaignDisposition.disposition_id == Disposition.id)
+            .where(CampaignDisposition.campaign_id == call.campaign_id)
+            .order_by(CampaignDisposition.position, Disposition.label)))
+    return _dispositions(session, call.queue_id)
 
 
 def _require_agent(call: Call, actor: Actor) -> None:
@@ -867,7 +901,7 @@ def _apply(session: Session, call: Call, action: CallAction, now: datetime, acto
     call.state = target
     call.state_since = now
     _record(session, call, action, source, target, now, actor_id, data or {})
-    _notify(session, call, str(action), now, extra_recipients)
+    _notify(session, call, str(action), now, extra_recipients, outcome=(data or {}).get("outcome"))
 
 
 def _record(session: Session, call: Call, action: str, source, target, now: datetime, actor_id, data: dict) -> None:
@@ -889,8 +923,11 @@ def _recipients(call: Call, extra: set[int] | None = None) -> set[int]:
     return ({call.agent_id, call.caller_user_id} | (extra or set()) | listeners) - {None}
 
 
-def _notify(session: Session, call: Call, action: str, now: datetime, extra: set[int] | None = None) -> None:
+def _notify(session: Session, call: Call, action: str, now: datetime, extra: set[int] | None = None,
+            outcome: str | None = None) -> None:
+    """The call event for everyone concerned; ``outcome``: how an outbound dial ended (unreached, dropped)."""
     queue = session.get(Queue, call.queue_id) if call.queue_id else None
+    campaign = session.get(Campaign, call.campaign_id) if call.campaign_id else None
     contact = session.get(Contact, call.contact_id) if call.contact_id else None
     if contact is None:
         matches = _matches(session, call.caller_number)
@@ -905,6 +942,10 @@ def _notify(session: Session, call: Call, action: str, now: datetime, extra: set
         "number": phones.display(call.caller_number),
         "agent": agent.display_name if agent else "",
         "agent_id": call.agent_id,
+        "direction": str(call.direction),
+        "campaign": campaign.name if campaign else "",
+        "campaign_id": call.campaign_id,
+        "outcome": outcome,
         "at": now.isoformat(),
     }
     for user_id in _recipients(call, extra):

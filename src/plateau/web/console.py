@@ -8,6 +8,11 @@ The trainer can also dial a voice menu ("SVI"): the call's panel then shows a
 keypad (``web.ivr`` takes the keys), the menu's prompts come as system lines
 of the conversation; while the call waits in a queue the panel says its
 position and estimated wait, and offers a callback once the queue allows it.
+
+Outbound campaign calls need someone on the other end: the console lists those
+ringing or connected that nobody plays yet, and "Jouer l'appelé" makes the
+trainer the called party, who then talks in that call's panel like any other.
+Without a trainer the call goes on all the same (the agent talks alone).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from ..domain import ivr as ivr_rules
 from ..domain.calls import STATE_LABELS, CallState
 from ..domain.contacts import COUNTRIES
-from ..services import calls, ivr
+from ..services import calls, dialer, ivr
 from ..services.context import Actor, Context
 from ..store.models import User
 from .deps import current_actor, current_user, get_ctx, page, supervisor_actor, verify_csrf
@@ -44,6 +49,19 @@ def console(request: Request, actor: Actor = Depends(supervisor_actor), user: Us
     return page(request, "console/console.html", queues=calls.queues(ctx), menus=ivr.active_menus(ctx),
                 COUNTRIES=COUNTRIES, default_region=ctx.settings.default_region, last_event_id=latest_event_id(ctx),
                 **_data(ctx, actor))
+
+
+@router.get("/console/outbound")
+def console_outbound(request: Request, actor: Actor = Depends(supervisor_actor), ctx: Context = Depends(get_ctx)):
+    """Outbound calls waiting for someone to play the called party (the page reloads the list)."""
+    return page(request, "console/_outbound.html", to_play=dialer.calls_to_play(ctx), STATE_LABELS=STATE_LABELS)
+
+
+@router.post("/api/calls/{call_id}/play-callee", dependencies=[Depends(verify_csrf)])
+def play_callee(call_id: int, actor: Actor = Depends(supervisor_actor), ctx: Context = Depends(get_ctx)) -> dict:
+    """"Jouer l'appelé": the trainer becomes the called party of an outbound call."""
+    call = dialer.play_callee(ctx, actor, call_id)
+    return {"call_id": call.id, "state": call.state}
 
 
 @router.get("/console/calls")

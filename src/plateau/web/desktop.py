@@ -4,6 +4,11 @@ The page is rendered whole (a reload mid-call restores everything: the call,
 its transcript, the contact, the script), then ``desktop.js`` listens to the
 event stream and re-fetches only the panels an event concerns, so text being
 typed elsewhere is never lost.
+
+The "Appels sortants" panel (``_campaign.html``) is where an agent logs into an
+outbound campaign and, in preview mode, reads the next record with the calling
+rules' verdict before "Appeler" or "Passer" (``web.dialer`` takes the commands);
+outbound calls then use the same call, contact, script and wrap-up panels.
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from ..domain import campaigns as campaign_rules
 from ..domain.agents import CHOOSABLE_PAUSE_REASONS, PAUSE_REASONS, STATE_LABELS, AgentState
 from ..domain.calls import STATE_LABELS as CALL_STATE_LABELS, CallState
-from ..domain.prefs import SHORTCUT_LABELS
-from ..services import agents, calls, objectives
+from ..domain.compliance import reason_text
+from ..domain.contacts import formal_name
+from ..domain.errors import N_
+from ..domain.prefs import SHORTCUT_LABELS, effective as effective_prefs
+from ..services import agents, calls, dialer, objectives
 from ..services.users import actor_for
 from ..services.context import Context
 from ..store.models import User
@@ -25,6 +34,25 @@ from .i18n import gettext
 
 router = APIRouter(include_in_schema=False)
 
+#: the dialer's shortcuts (Alt+Shift+key), shown in the help with the others; an agent's
+#: preferences may name them ("dial", "skip"), else these keys, or the first free ones
+DIALER_SHORTCUTS = {"dial": ("D", N_("Appeler la fiche affichée (campagne en aperçu)")),
+                    "skip": ("P", N_("Passer à la fiche suivante (campagne en aperçu)"))}
+_SPARE_KEYS = "DPJLMOQUVWXYZ"
+
+
+def dialer_keys(user: User) -> dict[str, str]:
+    """The dialer's keys for this agent, never one of their other shortcuts."""
+    mine = effective_prefs(user.prefs)["shortcuts"]
+    taken = {key for action, key in mine.items() if action not in DIALER_SHORTCUTS}
+    keys = {}
+    for action, (default, _label) in DIALER_SHORTCUTS.items():
+        key = mine.get(action) or default
+        if key in taken:
+            key = next(k for k in _SPARE_KEYS if k not in taken)
+        taken.add(key)
+        keys[action] = key
+    return keys
 
 
 def _common(ctx: Context, user: User) -> dict:
@@ -40,12 +68,38 @@ def _common(ctx: Context, user: User) -> dict:
         "CallState": CallState,
         "SHORTCUT_LABELS": SHORTCUT_LABELS,
         "STATE_LABELS_TR": {str(code): gettext(label) for code, label in STATE_LABELS.items()},
+        "OUTCOME_LABELS_TR": {str(code): gettext(label) for code, label in campaign_rules.OUTCOME_LABELS.items()},
+        "DIALER_SHORTCUTS": DIALER_SHORTCUTS,
+        "dialer_keys": dialer_keys(user),
+    }
+
+
+def campaign_panel(ctx: Context, user: User, view: calls.CallView | None) -> dict:
+    """The "Campagne" panel: the campaigns to work, or the one worked and, in preview, the record."""
+    actor = actor_for(user)
+    joined = dialer.joined_campaign(ctx, user.id)
+    card = None
+    if joined is not None and view is None and joined.dial_mode == campaign_rules.DialMode.PREVIEW:
+        card = dialer.current_preview(ctx, actor)
+    return {
+        "joined": joined,
+        "campaigns": [] if joined else dialer.campaigns_for(ctx, actor),
+        "campaign_calling": joined is not None and joined.status in campaign_rules.DIALING_STATUSES
+        and dialer.window_open(joined, ctx.now()),
+        "card": card,
+        "card_name": formal_name(card.contact) if card else "",
+        "card_reasons": [{"rule": r.rule, "label": label, "reference": r.reference, "text": reason_text(r, gettext)}
+                         for r, label in (dialer.explain(card.campaign, card.decision.reasons) if card else [])],
+        "MODE_LABELS": campaign_rules.MODE_LABELS,
+        "CAMPAIGN_STATUS_LABELS": campaign_rules.STATUS_LABELS,
+        "OUTCOME_LABELS": campaign_rules.OUTCOME_LABELS,
     }
 
 
 @router.get("/desktop")
 def desktop(request: Request, user: User = Depends(current_user), ctx: Context = Depends(get_ctx)):
     data = _common(ctx, user)
+    data.update(campaign_panel(ctx, user, data["view"]))
     data["last_event_id"] = latest_event_id(ctx)
     data["queues"] = calls.queues(ctx)
     data["transfer_agents"] = calls.available_agents(ctx, exclude=user.id)
@@ -59,10 +113,12 @@ def fragment(name: str, request: Request, user: User = Depends(current_user), ct
     data = _common(ctx, user)
     if name == "contact":
         return HTMLResponse(contact_fragment(request, ctx, data["view"]))
+    if name == "campaign":
+        data.update(campaign_panel(ctx, user, data["view"]))
     if name == "transfer":
         data["queues"] = calls.queues(ctx)
         data["transfer_agents"] = calls.available_agents(ctx, exclude=user.id)
-    if name not in ("presence", "status", "conversation", "wrapup", "transfer"):
+    if name not in ("presence", "status", "conversation", "wrapup", "transfer", "campaign", "work"):
         return HTMLResponse("", status_code=404)
     return page(request, f"desktop/_{name}.html", **data)
 

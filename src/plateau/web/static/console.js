@@ -102,6 +102,12 @@
     delete button.dataset.busy;
     if (!result.ok) announce(msg("error", { detail: result.data.detail }), true);
     else if (button.dataset.done) announce(button.dataset.done);
+    if (button.id.startsWith("console-play-")) {
+      // the trainer now plays the called party: the call gets its panel, the list of calls to play shrinks
+      await refreshList();
+      document.body.dispatchEvent(new CustomEvent("plateau-outbound"));
+      if (result.ok) document.getElementById("console-say-text-" + result.data.call_id)?.focus();
+    }
   });
 
   // --- the voice menu's keypad: keys go out one after the other, in the order pressed ---
@@ -131,11 +137,11 @@
   const source = new EventSource("/events?after=" + lastId);
   const ANNOUNCE = { ring: "ring", answer: "answer", hold: "hold", resume: "resume", transfer: "transfer",
                      hang_up: "hang-up", abandon: "abandon", ring_timeout: "ring-timeout", enqueue: "enqueue",
-                     deflect: "deflect" };
+                     deflect: "deflect", connect: "connect", fail: "fail", drop: "drop" };
   source.addEventListener("call", async (event) => {
     lastId = Number(event.lastEventId) || lastId;
     const data = JSON.parse(event.data);
-    if (["offer", "hang_up", "abandon", "close", "enqueue", "deflect"].includes(data.action) || !document.getElementById("console-call-" + data.call_id)) {
+    if (["offer", "hang_up", "abandon", "close", "enqueue", "deflect", "connect", "fail", "drop"].includes(data.action) || !document.getElementById("console-call-" + data.call_id)) {
       await refreshList();
     } else {
       await refreshStatus(data.call_id);

@@ -9,7 +9,7 @@
 
   // --- panels ------------------------------------------------------------
   const PANELS = { presence: "presence-panel", status: "status-panel", conversation: "conversation-panel",
-                   wrapup: "wrapup-panel", contact: "contact-panel" };
+                   wrapup: "wrapup-panel", contact: "contact-panel", campaign: "campaign-panel", work: "work-panel" };
 
   /** Re-fetch panels, keeping focus on the element with the same id if it survives. */
   async function refresh(names) {
@@ -20,7 +20,13 @@
       const focusedId = target.contains(document.activeElement) ? document.activeElement.id : null;
       const response = await fetch("/desktop/fragment/" + name, { credentials: "same-origin" });
       if (!response.ok) continue;
-      target.innerHTML = await response.text();
+      const html = await response.text();
+      if (name === "work") {
+        // the campaign work panel of the same call stays as it is: what is typed there is kept
+        const callId = (html.match(/data-call-id="(\d+)"/) || [])[1];
+        if (callId && callId === target.querySelector("#campaign-work")?.dataset.callId) continue;
+      }
+      target.innerHTML = html;
       if (window.htmx) window.htmx.process(target);
       if (name === "wrapup") target.hidden = !target.querySelector("#wrapup-form");
       if (focusedId) {
@@ -98,18 +104,30 @@
       if (!result.ok) {
         const refusal = window.Plateau.showFieldErrors(form, result.data);
         if (refusal) announce(msg("error", { detail: refusal }), true);
+        if (form.dataset.refresh?.includes("campaign")) await refresh(["campaign"]); // e.g. the reasons of a blocked dial
         return;
       }
       if (form.id === "say-form") {
         form.querySelector("textarea").value = "";
         appendUtterance({ id: result.data.id, speaker: result.data.speaker, text: result.data.text, at: result.data.at });
       } else if (form.id === "presence-form") {
-        await refresh(["presence", "status"]);
+        await refresh(["presence", "status", "campaign"]);
+      } else if (form.dataset.refresh) {
+        // the dialer's forms (panel "Campagne"): the panels they change, then the record now shown
+        await refresh(form.dataset.refresh.split(" "));
+        if (/\/dialer\/(skip|preview\/next|join)/.test(form.dataset.api)) announceCard(true);
       } else {
         await refresh(["status", "conversation", "wrapup", "contact", "script", "presence"]);
       }
     } finally { if (submit && document.body.contains(submit)) submit.disabled = false; }
   });
+
+  /** Say which record the preview shows now (and the calling rules' verdict), or that none is due. */
+  function announceCard(sayNone) {
+    const card = document.getElementById("dialer-card");
+    if (card) announce(card.dataset.announce);
+    else if (sayNone && document.getElementById("dialer-next")) announce(msg("no-card"));
+  }
 
   // Enter sends a line; Shift+Enter makes a new line.
   document.addEventListener("keydown", (event) => {
@@ -134,14 +152,22 @@
     answer: ["status", "conversation", "contact", "script"],
     hold: ["status", "conversation"], resume: ["status", "conversation"],
     hang_up: ["status", "conversation", "wrapup", "presence"],
-    close: ["status", "conversation", "wrapup", "contact", "script", "presence"],
+    close: ["status", "conversation", "wrapup", "contact", "script", "presence", "campaign", "work"],
     abandon: ["status", "conversation", "contact", "script", "presence"],
     ring_timeout: ["status", "conversation", "contact", "script", "presence"],
-    transfer: ["status", "conversation", "contact", "script", "presence", "wrapup"],
+    transfer: ["status", "conversation", "contact", "script", "presence", "wrapup", "work"],
     contact: ["contact", "script"],
+    // outbound (campaign) calls: dialing, then connected, or not reached / dropped
+    dial: ["status", "presence", "conversation", "contact", "script", "campaign", "wrapup"],
+    connect: ["status", "conversation", "contact", "script", "work"],
+    fail: ["status", "conversation", "contact", "script", "presence", "campaign", "work"],
+    drop: ["status", "conversation", "contact", "script", "presence", "campaign", "work"],
   };
   const ANNOUNCE = { answer: "answer", hold: "hold", resume: "resume", hang_up: "hang-up", close: "close",
-                     abandon: "abandon", ring_timeout: "ring-timeout", transfer: "transfer" };
+                     abandon: "abandon", ring_timeout: "ring-timeout", transfer: "transfer",
+                     dial: "dial", connect: "connect", fail: "fail", drop: "drop" };
+  const URGENT = ["hang_up", "abandon", "ring_timeout", "connect", "fail", "drop"];
+  const outcomeLabels = JSON.parse(root.dataset.outcomeLabels || "{}");
   let lastId = Number(root.dataset.lastEventId || 0);
   let ringingCallId = document.getElementById("call-status")?.dataset.state === "ringing"
     ? document.getElementById("call-status").dataset.callId : null;
@@ -168,7 +194,9 @@
         return;
       } else {
         if (["answer", "abandon", "ring_timeout", "transfer", "close"].includes(data.action)) stopRing();
-        if (ANNOUNCE[data.action]) announce(msg(ANNOUNCE[data.action]), ["hang_up", "abandon", "ring_timeout"].includes(data.action));
+        if (data.action === "connect" && mine) beep(); // the called person is on the line
+        const params = { ...data, caller: data.caller || data.number, outcome: outcomeLabels[data.outcome] || data.outcome };
+        if (ANNOUNCE[data.action]) announce(msg(ANNOUNCE[data.action], params), URGENT.includes(data.action));
       }
       await refresh(REFRESH[data.action] || ["status"]);
       // "Ma journée" (htmx, hx-trigger="plateau:my-day from:body") counts a call once it is closed or passed on
@@ -186,11 +214,20 @@
       lastId = Number(event.lastEventId) || lastId;
       document.body.dispatchEvent(new CustomEvent("plateau-callbacks"));
     });
+    // the dialer: logged into or out of a campaign, a record the calling rules refused
+    source.addEventListener("dialer", async (event) => {
+      lastId = Number(event.lastEventId) || lastId;
+      const data = JSON.parse(event.data);
+      await refresh(["campaign", "presence", "status"]);
+      if (data.action === "join") announce(msg("campaign-join", data));
+      else if (data.action === "leave") announce(msg("campaign-leave"));
+      else if (data.action === "blocked") announce(msg("blocked", data), true);
+    });
     source.addEventListener("agent_state", async (event) => {
       lastId = Number(event.lastEventId) || lastId;
       const data = JSON.parse(event.data);
       const labels = JSON.parse(root.dataset.stateLabels || "{}");
-      await refresh(["presence", "status"]);
+      await refresh(["presence", "status", "campaign"]);
       // a change the call made is already said by the call's own announcement
       if (!data.call_id) announce(msg("state", { state: labels[data.state] || data.state }));
     });
@@ -268,7 +305,8 @@
   function stopRing() { if (ringTimer) window.clearInterval(ringTimer); ringTimer = null; }
 
   // --- keyboard shortcuts: Alt+Shift+key, remappable (WCAG 2.1.4) ----------------------
-  const shortcuts = JSON.parse(document.body.dataset.shortcuts || "{}");
+  // the dialer's keys (Appeler, Passer) come with the page, never one of the agent's other keys
+  const shortcuts = { ...JSON.parse(document.body.dataset.shortcuts || "{}"), ...JSON.parse(root.dataset.dialerShortcuts || "{}") };
   const ACTIONS = {
     answer: () => {
       const button = document.getElementById("call-answer");
@@ -288,6 +326,13 @@
       else next?.click();
     },
     save: () => document.getElementById("contact-save")?.click(),
+    dial: () => {
+      const dial = document.getElementById("dialer-dial");
+      if (dial && !dial.disabled) dial.click();
+      else if (dial) announce(document.getElementById("dialer-verdict")?.textContent.replace(/\s+/g, " ").trim(), true);
+      else document.getElementById("dialer-next")?.click();
+    },
+    skip: () => document.getElementById("dialer-skip")?.click(),
     controls: () => (document.getElementById("call-answer") || document.getElementById("call-hold") ||
                      document.getElementById("wrapup-disposition") || document.getElementById("call-title"))?.focus(),
     help: () => document.getElementById("help-dialog")?.showModal(),
