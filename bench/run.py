@@ -34,6 +34,7 @@ from plateau.bus.local import LocalBus
 from plateau.config import Settings
 from erlang import bench_erlang  # bench/erlang.py, beside this script
 from floor import bench_floor  # bench/floor.py: routing, event latency, plateau simulate
+from campaign import bench_campaign  # bench/campaign.py: plateau simulate-campaign, progressive vs predictive
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,6 +153,7 @@ def main() -> None:
     bench_import(db_path, args.import_rows, rng)
     bench_erlang()  # bench/erlang.py: Erlang C staffing, Plateau against pyworkforce
     bench_floor()  # bench/floor.py: routing decisions/s, event latency to 500 desktops, plateau simulate
+    bench_campaign()  # bench/campaign.py: outbound dialing, progressive and predictive side by side
 
 
 if __name__ == "__main__":
