@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from plateau.services import demo
-from plateau.store.models import Call, Callback, CallScript, Contact, Queue, User
+from plateau.store.models import Advisor, Call, Callback, Campaign, CallScript, Contact, Queue, User
 from tests.browser.conftest import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
@@ -231,6 +231,41 @@ def test_supervisor_pages(demo_floor, browser, tmp_path):
     check(page, "console (contact search)")
     # the wallboard with that call waiting; the listening page is checked in test_floor_journey (it needs a live call)
     visit(page, f"{base}/wallboard", "wallboard (a call waiting)")
+
+
+def test_outbound_pages(demo_floor, browser):
+    """Campaigns (list, form, each demo campaign, results, report), qualifications, advisors' calendars,
+    the calling rules and a contact's consents; then the desktop's campaign panel for an agent."""
+    base, ids = demo_floor.url, _ids(demo_floor.ctx)
+    with demo_floor.ctx.read() as session:
+        campaigns = session.scalars(select(Campaign).order_by(Campaign.id)).all()
+        advisor = session.scalars(select(Advisor.id).order_by(Advisor.id)).first()
+    assert {c.status for c in campaigns} == {"running", "test", "draft"}, "the demo has a campaign in each phase"
+    page = _login(browser, base, SUPERVISOR)
+    visit(page, f"{base}/campaigns", "campaigns")
+    visit(page, f"{base}/campaigns/new", "new campaign")
+    page.click("#campaign-save")
+    expect(page.locator("main [role=alert], main .error-summary").first).to_be_visible(timeout=SHORT)
+    check(page, "new campaign (errors)")
+    for campaign in campaigns:
+        visit(page, f"{base}/campaigns/{campaign.id}", f"campaign ({campaign.status})")
+        visit(page, f"{base}/campaigns/{campaign.id}/results", f"campaign results ({campaign.status})")
+    visit(page, f"{base}/campaigns/{campaigns[0].id}/edit", "campaign settings")
+    test = next(c for c in campaigns if c.status == "test")
+    visit(page, f"{base}/campaigns/{test.id}/results?scope=test", "campaign results (test calls)")
+    visit(page, f"{base}/campaigns/{test.id}/report", "campaign report draft")
+    visit(page, f"{base}/campaigns/qualifications", "campaign qualifications")
+    visit(page, f"{base}/campaigns/advisors", "advisors")
+    visit(page, f"{base}/campaigns/advisors/{advisor}", "an advisor's day")
+    visit(page, f"{base}/compliance", "calling rules")
+    visit(page, f"{base}/contacts/{ids['karim']}/consents", "a contact's consents")
+
+    agent = _login(browser, base, AGENT)
+    visit(agent, f"{base}/desktop", "agent desktop (campaigns offered)")
+    expect(agent.get_by_label("Campagne", exact=True)).to_be_visible()
+    agent.click("#dialer-join")
+    expect(agent.locator("#dialer-current")).to_be_visible(timeout=SHORT)
+    check(agent, "agent desktop (working a campaign)")
 
 
 def test_knowledge_preferences_and_languages_as_an_agent(demo_floor, browser):
