@@ -93,9 +93,9 @@ def test_preferences_are_validated_and_saved(app, sqlite_ctx):
                                           "session_timeout_min": "60", "locale": "fr"})
     assert bad.status_code == 422 and "Choisissez une valeur entre 5 et 300." in bad.text
     good = desk.post("/preferences", data={"csrf_token": token, "ring_timeout_s": "45", "wrap_up_limit_s": "120",
-                                           "session_timeout_min": "60", "shortcut_answer": "D", "locale": "fr"})
+                                           "session_timeout_min": "60", "shortcut_answer": "Q", "locale": "fr"})
     assert good.status_code == 200 and "Préférences enregistrées." in good.text
-    assert '"answer": "D"' in desk.get("/desktop").text.replace("&#34;", '"')
+    assert '"answer": "Q"' in desk.get("/desktop").text.replace("&#34;", '"')
 
 
 def test_a_new_shortcut_cannot_take_a_key_already_used(app, sqlite_ctx):

@@ -2,11 +2,14 @@
 simulated network (profiles whose outcome is certain), the calling rules before every
 dial, retries, callbacks, test mode, and the agent's calls while on a campaign."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
+from plateau.domain import pacing
+from plateau.domain.compliance import reason_text
 from plateau.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationError
 from plateau.services import agents, calls, dialer
 from plateau.services.calls import CallbackRequest
@@ -265,6 +268,14 @@ def test_a_blocked_record_shows_its_reasons_and_cannot_be_dialed(ctx, floor):
     assert cc.next_at.replace(tzinfo=timezone.utc) > ctx.now()  # Monday's window
     assert events(ctx, "floor", "dial_blocked")[0]["reasons"][0]["rule"] == "fr.hours"
     assert dialer.current_preview(ctx, alice).decision.reasons[0].rule == "fr.hours"  # a reload shows them again
+    # stored with what translates them: the profile's msgid and its parameters (JSON: strings, numbers)
+    stored = blocked[0].reasons[0]
+    assert stored["msgid"].startswith("Démarchage téléphonique interdit à ce moment") and "%(local_time)s" in stored["msgid"]
+    assert stored["params"]["local_time"] == "29/11/2026 11:00" and json.loads(json.dumps(blocked[0].reasons)) == blocked[0].reasons
+    english = {stored["msgid"]: "No prospecting calls now (it is %(local_time)s there)."}
+    assert reason_text(stored, lambda m: english.get(m, m)) == "No prospecting calls now (it is 29/11/2026 11:00 there)."
+    reloaded = dialer.current_preview(ctx, alice).decision.reasons[0]
+    assert reason_text(reloaded, lambda m: english.get(m, m)) == "No prospecting calls now (it is 29/11/2026 11:00 there)."
     dialer.skip(ctx, alice, shown.campaign_contact.id)
     assert cc_of(ctx, shown.campaign_contact.id).state == "blocked"
 
@@ -459,6 +470,92 @@ def test_predictive_drops_an_answer_no_agent_takes_within_2_seconds(ctx, floor):
                 calls.close(ctx, alice, placed.id, c["joint"])
         ctx.clock.advance(hours=1)
     assert [a.campaign_contact_id for a in attempts(ctx, c["id"]) if a.allowed].count(c["contacts"][0]) == 1
+
+
+# --- what the pacing weighs, what the supervisor sees -------------------------------------------------
+
+
+def _set_network(ctx, campaign_id, network):
+    with ctx.unit() as session:
+        session.get(Campaign, campaign_id).network = network
+
+
+def _close_all(ctx, agent, disposition_id):
+    for call in outbound_calls(ctx):
+        if call.state == "connected" and call.agent_id == agent.id:
+            calls.hang_up(ctx, agent, call.id)
+            calls.close(ctx, agent, call.id, disposition_id)
+
+
+def test_the_measured_answer_rate_ignores_dials_too_young_to_have_their_answer(ctx, floor):
+    """Busy numbers are known in 2 s, unanswered ones only after 25: the rate counts only the dials
+    placed at least that long ago, so the first busy answers do not make it read low."""
+    alice, bruno = floor["alice"], floor["bruno"]
+    c = make_campaign(ctx, floor, mode="progressive", contacts=4)
+    for agent in (alice, bruno):
+        dialer.join(ctx, agent, c["id"])
+    available(ctx, alice, bruno)
+    calls.tick(ctx)  # two people who will answer
+    assert dialer.pacing_input(ctx, c["id"]).answer_rate is None  # nothing known yet
+    ring_out(ctx)
+    for agent in (alice, bruno):
+        _close_all(ctx, agent, c["joint"])
+    _set_network(ctx, c["id"], BUSY)
+    calls.tick(ctx)  # two busy numbers, known within 3 s
+    ring_out(ctx, 3)
+    assert {a.outcome for a in attempts(ctx, c["id"])[2:]} == {"busy"}
+    seen = dialer.pacing_input(ctx, c["id"])
+    assert (seen.answer_rate, seen.samples) == (1.0, 2)  # the young busy dials are not counted yet
+    ring_out(ctx, 25)
+    seen = dialer.pacing_input(ctx, c["id"])
+    assert (seen.answer_rate, seen.samples) == (0.5, 4)
+
+
+def test_the_pacing_weighs_each_line_and_agent_by_how_long_they_have_been_at_it(ctx, floor):
+    alice, bruno = floor["alice"], floor["bruno"]
+    c = make_campaign(ctx, floor, mode="progressive", contacts=3)
+    for agent in (alice, bruno):
+        dialer.join(ctx, agent, c["id"])
+    available(ctx, alice, bruno)
+    calls.tick(ctx)
+    ring_out(ctx)
+    ctx.clock.advance(seconds=40)
+    seen = dialer.pacing_input(ctx, c["id"])
+    assert seen.busy_elapsed_s == (40.0, 40.0) and seen.busy_agents == 2 and seen.recent_handle_s == ()
+    assert seen.network is not None and seen.mean_handle_s == dialer.PRIOR_HANDLE_S  # too few calls finished
+    _close_all(ctx, alice, c["joint"])
+    seen = dialer.pacing_input(ctx, c["id"])
+    assert len(seen.recent_handle_s) == 1 and seen.recent_handle_s[0] >= 40 and seen.busy_agents == 1
+    # predictive: the lines ringing with no agent yet, each with its age
+    _set_network(ctx, c["id"], {**{k: 0 for k in ANSWERS}, "no_answer": 1})
+    with ctx.unit() as session:
+        session.get(Campaign, c["id"]).dial_mode = "predictive"
+    calls.tick(ctx)
+    ringing = [call for call in outbound_calls(ctx) if call.state == "dialing"]
+    assert ringing and all(call.agent_id is None for call in ringing)
+    ctx.clock.advance(seconds=6)
+    seen = dialer.pacing_input(ctx, c["id"])
+    assert seen.in_flight == len(ringing) and seen.in_flight_ages_s == (6.0,) * len(ringing)
+
+
+def test_stats_say_why_the_dialer_dials_as_it_does(ctx, floor):
+    c = make_campaign(ctx, floor, mode="predictive", contacts=3)
+    idle = dialer.stats(ctx, c["id"])
+    assert (idle.reason, idle.reason_label) == ("no_agents", pacing.REASON_LABELS["no_agents"])
+    dialer.join(ctx, floor["alice"], c["id"])
+    available(ctx, floor["alice"])
+    calls.tick(ctx)
+    stats = dialer.stats(ctx, c["id"])
+    assert stats.reason in ("ahead", "cap_guard") and stats.reason_label == pacing.REASON_LABELS[stats.reason]
+    figures = stats.as_dict()
+    assert {"dial_level", "reason", "reason_label", "abandon_rate", "abandon_cap", "occupancy",
+            "agents_logged_in", "agents_free", "in_flight", "dials_today", "connected_today",
+            "dropped_today"} <= set(figures)
+    sent = events(ctx, "floor", "dialer")[-1]  # the same figures go to the floor
+    assert sent["reason"] == stats.reason and sent["reason_label"] == stats.reason_label
+    with ctx.unit() as session:
+        session.get(Campaign, c["id"]).dial_mode = "progressive"
+    assert dialer.stats(ctx, c["id"]).reason_label == pacing.REASON_LABELS["progressive"]
 
 
 # --- the trainer plays the called party -----------------------------------------------------------

@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 
 from fastapi.testclient import TestClient
 
+from plateau.domain.prefs import DEFAULT_SHORTCUTS
 from plateau.services import agents, calls
 from plateau.services.users import actor_for
-from plateau.store.models import Team
+from plateau.store.models import Team, User
 from tests.helpers import login, make_user
 from tests.integration.test_dialer import MONDAY, RING, make_campaign, people
 
@@ -108,6 +109,8 @@ def test_a_blocked_record_shows_each_reason_with_its_rule_and_reference(app, sql
     panel = desk.get("/desktop/fragment/campaign").text
     assert "Règles d'appel : appel bloqué." in panel and "Jours et heures de démarchage" in panel
     assert "D.223-9" in panel and "<code>fr.hours</code>" in panel and "Nouvel essai possible à partir du" in panel
+    # the reason as stored with the attempt, its message filled in with the stored parameters
+    assert "Démarchage téléphonique interdit à ce moment" in panel and "il est 29/11/2026 11:00" in panel
     assert re.search(r'id="dialer-dial" disabled', panel)
     refused = desk.post(f"/dialer/dial/{c['contacts'][0]}", json={})
     assert refused.status_code == 422 and "bloqué par les règles d'appel" in refused.json()["detail"]
@@ -124,3 +127,36 @@ def test_progressive_campaign_panel_says_what_the_dialer_does(app, sqlite_ctx):
     calls.tick(ctx)
     page = desk.get("/desktop").text
     assert "Numérotation…" in page and 'id="dialer-on-call"' in page
+
+
+def test_the_dialer_keys_are_preferences_an_agent_may_remap(app, sqlite_ctx):
+    ctx = sqlite_ctx
+    boss, alice, c = _setup(ctx)
+    desk = _client(app, "alice")
+    token = desk.headers["X-CSRF-Token"]
+    timings = {"csrf_token": token, "ring_timeout_s": "20", "wrap_up_limit_s": "120", "session_timeout_min": "240"}
+    form = desk.get("/preferences").text
+    assert '<label for="pref-shortcut_dial">Appeler la fiche affichée (campagne en aperçu)</label>' in form
+    assert re.search(r'id="pref-shortcut_skip" name="shortcut_skip" maxlength="1" size="2" value="P"', form)
+    refused = desk.post("/preferences", data={**timings, "shortcut_skip": "A"})  # "Décrocher" has A
+    assert refused.status_code == 422 and "La touche A est déjà utilisée par un autre raccourci." in refused.text
+    assert re.search(r'id="pref-shortcut_skip"[^>]*value="P"', desk.get("/preferences").text)  # nothing changed
+    assert desk.post("/preferences", data={**timings, "shortcut_dial": "j", "shortcut_skip": "L"}).status_code == 200
+    desk.post("/dialer/join", json={"campaign_id": c["id"]})
+    agents.set_state(ctx, alice, "available")
+    panel = desk.get("/desktop/fragment/campaign").text
+    assert re.search(r'id="dialer-dial".*<kbd>J</kbd>', panel) and re.search(r'id="dialer-skip".*<kbd>L</kbd>', panel)
+    page = desk.get("/desktop").text.replace("&#34;", '"')
+    assert '"dial": "J"' in page and '"skip": "L"' in page  # the keys desktop.js listens to
+
+
+def test_keys_saved_before_the_dialer_existed_never_fire_two_actions(app, sqlite_ctx):
+    ctx = sqlite_ctx
+    boss, alice, c = _setup(ctx)
+    with ctx.unit() as session:  # saved when "Décrocher" could take D: D is theirs, the dialer's moves
+        session.get(User, alice.id).prefs = {"shortcuts": {**{a: k for a, k in DEFAULT_SHORTCUTS.items()
+                                                              if a not in ("dial", "skip")}, "answer": "D"}}
+    desk = _client(app, "alice")
+    page = desk.get("/desktop").text.replace("&#34;", '"')
+    assert '"answer": "D"' in page and '"dial": "J"' in page and '"skip": "P"' in page
+    assert re.search(r"Appeler la fiche affichée \(campagne en aperçu\)</td><td>.*?<kbd>J</kbd>", page)

@@ -89,6 +89,23 @@ class Decision:
         return {"allowed": self.allowed,
                 "reasons": [{"rule": r.rule, "reference": r.reference, "message": r.message} for r in self.reasons]}
 
+    def stored_reasons(self) -> list[dict]:
+        """The reasons as a dial attempt keeps them (JSON): ``to_dict()``'s, plus ``msgid`` and ``params``.
+
+        ``to_dict()`` is the command line's fixed output, French text only; a
+        stored reason is read back later by people in other languages, so it
+        keeps what ``reason_text`` translates it with (params as strings or
+        numbers).
+        """
+        return [{"rule": r.rule, "reference": r.reference, "message": r.message, "msgid": r.msgid,
+                 "params": {str(name): _json_value(value) for name, value in r.params}} for r in self.reasons]
+
+
+def _json_value(value: object) -> str | int | float:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value
+    return str(value)
+
 
 # --- profiles -------------------------------------------------------------------------------
 

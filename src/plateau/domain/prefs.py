@@ -15,6 +15,8 @@ DEFAULT_SHORTCUTS = {
     "save": "S",
     "controls": "C",
     "help": "K",
+    "dial": "D",
+    "skip": "P",
 }
 
 SHORTCUT_LABELS = {
@@ -26,7 +28,13 @@ SHORTCUT_LABELS = {
     "save": N_("Enregistrer la fiche"),
     "controls": N_("Aller aux commandes d'appel"),
     "help": N_("Aide des raccourcis"),
+    "dial": N_("Appeler la fiche affichée (campagne en aperçu)"),
+    "skip": N_("Passer à la fiche suivante (campagne en aperçu)"),
 }
+
+#: where a default key goes when the agent gave it to another action (an action added after they
+#: saved their keys): the first of these that none of their shortcuts uses
+SPARE_KEYS = "JLMOQUVWXYZ0123456789"
 
 DEFAULTS = {
     "ring_timeout_s": 20,
@@ -46,8 +54,25 @@ def effective(prefs: dict | None) -> dict:
     """The user's preferences with defaults filled in."""
     prefs = prefs or {}
     merged = {**DEFAULTS, **{k: v for k, v in prefs.items() if k in DEFAULTS}}
-    merged["shortcuts"] = {**DEFAULT_SHORTCUTS, **(prefs.get("shortcuts") or {})}
+    merged["shortcuts"] = shortcut_keys(prefs.get("shortcuts") or {})
     return merged
+
+
+def shortcut_keys(chosen: dict) -> dict[str, str]:
+    """Every action's key: the agent's own, else the default — unless the agent gave that key to
+    another action (they saved their keys before the action existed): then the first free spare
+    key, so that one key never fires two actions."""
+    mine = {action: key for action, key in chosen.items() if action in DEFAULT_SHORTCUTS and key}
+    taken = set(mine.values())
+    keys = {}
+    for action, default in DEFAULT_SHORTCUTS.items():
+        if action in mine:
+            keys[action] = mine[action]
+            continue
+        key = default if default not in taken else next((k for k in SPARE_KEYS if k not in taken), default)
+        taken.add(key)
+        keys[action] = key
+    return keys
 
 
 def validate(values: dict) -> dict:

@@ -852,7 +852,8 @@ def available_agents(ctx: Context, exclude: int | None = None) -> list[User]:
 # --- internals --------------------------------------------------------------------------
 
 
-def _load(session: Session, call_id: int, lock: bool = False) -> Call:
+def load_call(session: Session, call_id: int, lock: bool = False) -> Call:
+    """The call, locked for update on PostgreSQL when asked; NotFoundError otherwise."""
     query = select(Call).where(Call.id == call_id)
     if lock and session.bind.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -860,6 +861,9 @@ def _load(session: Session, call_id: int, lock: bool = False) -> Call:
     if call is None:
         raise NotFoundError(N_("Appel introuvable."))
     return call
+
+
+_load = load_call
 
 
 def _dispositions(session: Session, queue_id: int) -> list[Disposition]:

@@ -44,6 +44,7 @@ from ..domain.campaigns import CampaignType
 from ..domain.contacts import formal_name
 from ..domain.errors import N_, DomainError, NotFoundError, PermissionDenied, ValidationError
 from ..store.models import (Advisor, Appointment, Call, Campaign, Contact, Note, PaymentPlan, Product, Sale, User)
+from .calls import load_call
 from .context import Actor, Context
 
 APPOINTMENT, PROMISE, PLAN, SALE = "appointment", "promise", "plan", "sale"
@@ -193,7 +194,7 @@ def panel(ctx: Context, actor: Actor, call_id: int, advisor_id: int | None = Non
     """The panel of a call of a campaign: the agent on the call and supervisors see it."""
     with ctx.read() as session:
         now = ctx.now()
-        call = _call(session, call_id)
+        call = load_call(session, call_id)
         if not actor.is_supervisor and call.agent_id != actor.id:
             raise PermissionDenied(N_("Cet appel n'est pas sur votre poste."))
         campaign = _campaign_of(session, call)
@@ -227,16 +228,6 @@ def _closed_reason(actor: Actor, call: Call) -> str | None:
     return N_("Seul l'agent qui a l'appel, ou un superviseur, enregistre le travail de campagne.")
 
 
-def _call(session: Session, call_id: int, lock: bool = False) -> Call:
-    query = select(Call).where(Call.id == call_id)
-    if lock and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    call = session.scalars(query).first()
-    if call is None:
-        raise NotFoundError(N_("Appel introuvable."))
-    return call
-
-
 def _campaign_of(session: Session, call: Call) -> Campaign:
     campaign = session.get(Campaign, call.campaign_id) if call.campaign_id else None
     if campaign is None:
@@ -246,7 +237,7 @@ def _campaign_of(session: Session, call: Call) -> Campaign:
 
 def _recording(session: Session, actor: Actor, call_id: int, what: str) -> tuple[Call, Campaign]:
     """The call and its campaign, if ``actor`` may record ``what`` on it now."""
-    call = _call(session, call_id, lock=True)
+    call = load_call(session, call_id, lock=True)
     if not actor.is_supervisor and call.agent_id != actor.id:
         raise PermissionDenied(N_("Seul l'agent qui a l'appel, ou un superviseur, enregistre le travail de campagne."))
     campaign = _campaign_of(session, call)

@@ -53,11 +53,12 @@ from ..domain.compliance import Decision, Reason
 from ..domain.compliance_profiles import ProfileError
 from ..domain.contacts import formal_name
 from ..domain.errors import N_, ConflictError, DomainError, IllegalTransition, NotFoundError, PermissionDenied, ValidationError
-from ..domain.phone_network import HUMAN, NetworkProfile, Response, draw
+from ..domain.phone_network import HUMAN, MIN_NO_ANSWER_RING_S, NetworkProfile, Response, draw
 from ..store.models import (AgentPresence, Call, CallScript, Campaign, CampaignAssignment, CampaignContact, Contact,
                             DialAttempt, Disposition, User)
 from . import calls, compliance
 from .agents import change_state, presence_of
+from .campaign_simulation import HANDLE_WINDOW_S
 from .context import FLOOR, Actor, Context, emit, user_channel
 
 #: "Passer" puts a previewed contact aside for this long (it stays on the list)
@@ -68,6 +69,10 @@ MAX_BLOCKED_PER_TICK = 20
 #: answered calls the drop message is played to: who called, a number to call back
 DEFAULT_DROP_MESSAGE = N_("Bonjour, %(company)s a cherché à vous joindre pour « %(campaign)s ». Aucun conseiller "
                           "n'est disponible pour le moment. Vous pouvez nous rappeler au %(number)s. Merci.")
+#: mean handling time (talk + wrap-up) the pacing assumes until enough calls have finished
+#: (``pacing.handling_mean``); the handling times it weighs are those of the calls put through
+#: in the last ``HANDLE_WINDOW_S`` (the simulator's window, so both pace alike)
+PRIOR_HANDLE_S = 180.0
 
 _NETWORK_OUTCOME = {Response.BUSY: Outcome.BUSY, Response.NO_ANSWER: Outcome.NO_ANSWER,
                     Response.MACHINE: Outcome.MACHINE, Response.INVALID: Outcome.INVALID}
@@ -235,11 +240,6 @@ def _number_of(contact: Contact | None) -> str | None:
     return contact.phones[0].e164
 
 
-def _reasons(decision: Decision) -> list[dict]:
-    return [{"rule": r.rule, "reference": r.reference, "message": r.message, "msgid": r.msgid,
-             "params": dict(r.params)} for r in decision.reasons]
-
-
 # --- placing a dial ----------------------------------------------------------------------------
 
 
@@ -273,8 +273,8 @@ def _block(session: Session, ctx: Context, campaign: Campaign, cc: CampaignConta
     who previews it (``keep_lock``: the record stays on their desktop with the reasons)."""
     attempt = DialAttempt(campaign_id=campaign.id, campaign_contact_id=cc.id, contact_id=cc.contact_id, number=number,
                           at=now, mode=campaign.dial_mode, test=campaign.status == CampaignStatus.TEST,
-                          agent_id=agent_id, allowed=False, reasons=_reasons(decision), outcome=Outcome.BLOCKED,
-                          ended_at=now)
+                          agent_id=agent_id, allowed=False, reasons=decision.stored_reasons(),
+                          outcome=Outcome.BLOCKED, ended_at=now)
     session.add(attempt)
     session.flush()
     cc.state, cc.last_outcome, cc.next_at, cc.updated_at = ContactState.BLOCKED, Outcome.BLOCKED, decision.retry_at, now
@@ -302,7 +302,7 @@ def _place(session: Session, ctx: Context, campaign: Campaign, cc: CampaignConta
     attempt = DialAttempt(campaign_id=campaign.id, campaign_contact_id=cc.id, contact_id=contact.id, call_id=call.id,
                           number=number, at=now, mode=campaign.dial_mode,
                           test=campaign.status == CampaignStatus.TEST, agent_id=agent_id, allowed=True,
-                          reasons=_reasons(decision))
+                          reasons=decision.stored_reasons())
     session.add(attempt)
     session.flush()
     fate = draw(NetworkProfile.from_dict(campaign.network), campaign.network_seed, attempt.id)
@@ -618,68 +618,116 @@ def _may_dial(campaign: Campaign, now: datetime) -> bool:
 
 @dataclass
 class _Today:
-    """The campaign's day so far (its local day) and its lines now."""
+    """The campaign's day so far (its local day) and its lines and agents now: what ``pacing.decide`` weighs."""
 
+    profile: NetworkProfile
     dials: int = 0
     connected: int = 0
     dropped: int = 0
-    #: dials whose response is known, and those a person answered: the measured answer rate
-    resolved: int = 0
+    #: dials placed at least one give-up time ago (every one answered or not by now), and those a
+    #: person answered: the measured answer rate. Counted as they resolve, busy numbers (known in
+    #: 2 s) would come first and unanswered ones (25 s) last: the rate would read low, then high
+    settled: int = 0
     human: int = 0
+    #: mean ring time before a person answered, on the same settled dials (quick answers come first too)
     mean_ring_s: float | None = None
-    mean_handle_s: float | None = None
     #: ringing with no agent on the line yet (predictive), and answered waiting for an agent; a
     #: dial an agent already sits on (progressive, a reserved callback) counts with the busy agents
     in_flight: int = 0
     waiting: int = 0
+    #: how long each of the ``in_flight`` lines has rung
+    in_flight_ages_s: tuple[float, ...] = ()
+    #: handling times (talk + hold + wrap-up) of the calls put through in the last ``HANDLE_WINDOW_S``, closed
+    recent_handle_s: tuple[float, ...] = ()
+    #: how long each busy agent of the campaign has been on their call (talk + wrap-up so far)
+    busy_elapsed_s: tuple[float, ...] = ()
+
+
+def give_up_s(profile: NetworkProfile) -> float:
+    """How long the network lets an unanswered dial ring: every dial placed that long ago has its answer."""
+    return max(MIN_NO_ANSWER_RING_S, profile.no_answer_after_s)
 
 
 def _today(session: Session, campaign: Campaign, now: datetime) -> _Today:
     start = _day_start(campaign, now)
+    profile = NetworkProfile.from_dict(campaign.network)
     a = DialAttempt
     human = a.network_response.in_([r.value for r in HUMAN])
-    resolved = and_(or_(a.answered_at.is_not(None), a.outcome.is_not(None)), a.outcome.is_distinct_from(Outcome.CANCELLED))
+    # a dial the agent hung up while it rang tells nothing about the list
+    settled = and_(a.at <= now - timedelta(seconds=give_up_s(profile)),
+                   or_(a.answered_at.is_not(None), a.outcome.is_not(None)),
+                   a.outcome.is_distinct_from(Outcome.CANCELLED))
     row = session.execute(select(
         func.count(a.id),
         func.sum(case((a.connected_at.is_not(None), 1), else_=0)),
         func.sum(case((a.outcome == Outcome.DROPPED, 1), else_=0)),
-        func.sum(case((resolved, 1), else_=0)),
-        func.sum(case((and_(resolved, human), 1), else_=0)),
-        func.avg(case((and_(human, a.answered_at.is_not(None)), a.network_after_s))),
+        func.sum(case((settled, 1), else_=0)),
+        func.sum(case((and_(settled, human), 1), else_=0)),
+        func.avg(case((and_(settled, human, a.answered_at.is_not(None)), a.network_after_s))),
     ).where(a.campaign_id == campaign.id, a.allowed.is_(True), a.at >= start)).one()
-    today = _Today(row[0] or 0, row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0,
+    today = _Today(profile, row[0] or 0, row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0,
                    float(row[5]) if row[5] is not None else None)
-    handle = session.scalar(select(func.avg(Call.talk_seconds + Call.hold_seconds + Call.wrap_up_seconds)).where(
-        Call.campaign_id == campaign.id, Call.state == CallState.CLOSED, Call.created_at >= start))
-    today.mean_handle_s = float(handle) if handle else None
-    for answered_at, in session.execute(
-            select(DialAttempt.answered_at).select_from(Call).join(DialAttempt, DialAttempt.call_id == Call.id)
+    ages = []
+    for at, answered_at in session.execute(
+            select(DialAttempt.at, DialAttempt.answered_at).select_from(Call)
+            .join(DialAttempt, DialAttempt.call_id == Call.id)
             .where(Call.campaign_id == campaign.id, Call.state == _DIALING, Call.agent_id.is_(None))):
         if answered_at is None:
-            today.in_flight += 1
+            ages.append(max(0.0, (now - as_utc(at)).total_seconds()))
         else:
             today.waiting += 1
+    today.in_flight, today.in_flight_ages_s = len(ages), tuple(ages)
+    today.recent_handle_s = tuple(float(seconds or 0) for seconds in session.scalars(
+        select(Call.talk_seconds + Call.hold_seconds + Call.wrap_up_seconds).where(
+            Call.campaign_id == campaign.id, Call.state == CallState.CLOSED,
+            Call.answered_at >= now - timedelta(seconds=HANDLE_WINDOW_S))))
+    today.busy_elapsed_s = _busy_elapsed(session, campaign.id, now)
     return today
 
 
+def _busy_elapsed(session: Session, campaign_id: int, now: datetime) -> tuple[float, ...]:
+    """For each busy agent of the campaign, the time since their call was put through (0 while
+    their dial still rings); without a call, since they became busy."""
+    started: dict[int, float] = {}
+    for user_id, since, call_id, answered_at in session.execute(
+            select(AgentPresence.user_id, AgentPresence.since, Call.id, Call.answered_at).select_from(AgentPresence)
+            .outerjoin(Call, and_(Call.agent_id == AgentPresence.user_id,
+                                  Call.state.in_([s.value for s in WITH_AGENT])))
+            .where(AgentPresence.campaign_id == campaign_id, AgentPresence.state.in_([s.value for s in BUSY]))):
+        moment = answered_at if answered_at is not None else since if call_id is None else now
+        elapsed = max(0.0, (now - as_utc(moment)).total_seconds())
+        started[user_id] = max(elapsed, started.get(user_id, 0.0))
+    return tuple(started.values())
+
+
 def _input(campaign: Campaign, today: _Today, free: int, busy: int) -> pacing.PacingInput:
-    profile = NetworkProfile.from_dict(campaign.network)
-    rate = today.human / today.resolved if today.resolved else None
+    profile = today.profile
     return pacing.PacingInput(
         mode=campaign.dial_mode, free_agents=free, busy_agents=busy, in_flight=today.in_flight,
-        waiting=today.waiting, answer_rate=rate, prior_answer_rate=profile.human_rate,
-        connected_today=today.connected, dropped_today=today.dropped, abandon_cap=campaign.abandon_cap,
-        mean_ring_s=today.mean_ring_s or profile.answer_median_s, mean_handle_s=today.mean_handle_s or 180.0,
-        samples=today.resolved)
+        waiting=today.waiting, answer_rate=today.human / today.settled if today.settled else None,
+        prior_answer_rate=profile.human_rate, connected_today=today.connected, dropped_today=today.dropped,
+        abandon_cap=campaign.abandon_cap, mean_ring_s=today.mean_ring_s or profile.answer_median_s,
+        mean_handle_s=pacing.handling_mean(today.recent_handle_s, today.busy_elapsed_s, PRIOR_HANDLE_S),
+        samples=today.settled, in_flight_ages_s=today.in_flight_ages_s, network=profile,
+        busy_elapsed_s=today.busy_elapsed_s, recent_handle_s=today.recent_handle_s)
 
 
-def _busy_count(session: Session, campaign_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(AgentPresence).where(
-        AgentPresence.campaign_id == campaign_id, AgentPresence.state.in_([s.value for s in BUSY]))) or 0
+def pacing_input(ctx: Context, campaign_id: int) -> pacing.PacingInput:
+    """The campaign's state as its pacing weighs it now (agents, lines, measured rates): what
+    ``tick`` would ask ``pacing.decide`` about, for the supervisor's questions and the tests."""
+    with ctx.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFoundError(N_("Campagne introuvable."))
+        now = ctx.now()
+        today = _today(session, campaign, now)
+        free = len(_free_agents(session, campaign.id, lock=False))
+        return _input(campaign, today, free, len(today.busy_elapsed_s))
 
 
 def _decision(session: Session, campaign: Campaign, now: datetime, free: int) -> pacing.PacingDecision:
-    return pacing.decide(_input(campaign, _today(session, campaign, now), free, _busy_count(session, campaign.id)))
+    today = _today(session, campaign, now)
+    return pacing.decide(_input(campaign, today, free, len(today.busy_elapsed_s)))
 
 
 # --- what the supervisor sees -----------------------------------------------------------------------
@@ -694,7 +742,10 @@ class DialerStats:
     status: str
     #: lines dialed per agent able to take a call, by the pacing's rule now
     dial_level: float
+    #: why the pacing dials as it does (``PacingDecision.reason``), and what that means: a French
+    #: msgid (``pacing.REASON_LABELS``), translated where it is shown
     reason: str
+    reason_label: str
     #: dropped / connected, today (the campaign's local day), against the cap
     abandon_rate: float
     abandon_cap: float
@@ -732,7 +783,8 @@ def _stats(session: Session, campaign: Campaign, now: datetime, decision: pacing
         decision = pacing.decide(_input(campaign, today, free, busy))
     return DialerStats(
         campaign_id=campaign.id, mode=campaign.dial_mode, status=campaign.status, dial_level=decision.dial_level,
-        reason=decision.reason, abandon_rate=round(pacing.abandon_rate(today.connected, today.dropped), 4),
+        reason=decision.reason, reason_label=pacing.REASON_LABELS.get(decision.reason, decision.reason),
+        abandon_rate=round(pacing.abandon_rate(today.connected, today.dropped), 4),
         abandon_cap=campaign.abandon_cap, agents_logged_in=sum(counts.values()), agents_free=free, agents_busy=busy,
         occupancy=round(busy / (free + busy), 4) if free + busy else 0.0, in_flight=today.in_flight,
         waiting=today.waiting, dials_today=today.dials, connected_today=today.connected,

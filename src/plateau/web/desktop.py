@@ -21,8 +21,7 @@ from ..domain.agents import CHOOSABLE_PAUSE_REASONS, PAUSE_REASONS, STATE_LABELS
 from ..domain.calls import STATE_LABELS as CALL_STATE_LABELS, CallState
 from ..domain.compliance import reason_text
 from ..domain.contacts import formal_name
-from ..domain.errors import N_
-from ..domain.prefs import SHORTCUT_LABELS, effective as effective_prefs
+from ..domain.prefs import SHORTCUT_LABELS
 from ..services import agents, calls, dialer, objectives
 from ..services.users import actor_for
 from ..services.context import Context
@@ -33,26 +32,6 @@ from .events import latest_event_id
 from .i18n import gettext
 
 router = APIRouter(include_in_schema=False)
-
-#: the dialer's shortcuts (Alt+Shift+key), shown in the help with the others; an agent's
-#: preferences may name them ("dial", "skip"), else these keys, or the first free ones
-DIALER_SHORTCUTS = {"dial": ("D", N_("Appeler la fiche affichée (campagne en aperçu)")),
-                    "skip": ("P", N_("Passer à la fiche suivante (campagne en aperçu)"))}
-_SPARE_KEYS = "DPJLMOQUVWXYZ"
-
-
-def dialer_keys(user: User) -> dict[str, str]:
-    """The dialer's keys for this agent, never one of their other shortcuts."""
-    mine = effective_prefs(user.prefs)["shortcuts"]
-    taken = {key for action, key in mine.items() if action not in DIALER_SHORTCUTS}
-    keys = {}
-    for action, (default, _label) in DIALER_SHORTCUTS.items():
-        key = mine.get(action) or default
-        if key in taken:
-            key = next(k for k in _SPARE_KEYS if k not in taken)
-        taken.add(key)
-        keys[action] = key
-    return keys
 
 
 def _common(ctx: Context, user: User) -> dict:
@@ -69,8 +48,6 @@ def _common(ctx: Context, user: User) -> dict:
         "SHORTCUT_LABELS": SHORTCUT_LABELS,
         "STATE_LABELS_TR": {str(code): gettext(label) for code, label in STATE_LABELS.items()},
         "OUTCOME_LABELS_TR": {str(code): gettext(label) for code, label in campaign_rules.OUTCOME_LABELS.items()},
-        "DIALER_SHORTCUTS": DIALER_SHORTCUTS,
-        "dialer_keys": dialer_keys(user),
     }
 
 

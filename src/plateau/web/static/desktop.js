@@ -305,8 +305,7 @@
   function stopRing() { if (ringTimer) window.clearInterval(ringTimer); ringTimer = null; }
 
   // --- keyboard shortcuts: Alt+Shift+key, remappable (WCAG 2.1.4) ----------------------
-  // the dialer's keys (Appeler, Passer) come with the page, never one of the agent's other keys
-  const shortcuts = { ...JSON.parse(document.body.dataset.shortcuts || "{}"), ...JSON.parse(root.dataset.dialerShortcuts || "{}") };
+  const shortcuts = JSON.parse(document.body.dataset.shortcuts || "{}");
   const ACTIONS = {
     answer: () => {
       const button = document.getElementById("call-answer");
