@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 from ..domain import payment_plans as money
 from ..domain.campaigns import (ARGUED, CONTACT_STATE_LABELS, MODE_LABELS, OUTCOME_LABELS, REACHED, STATUS_LABELS,
                                 TYPE_LABELS, ContactState, Outcome)
+from ..domain.compliance import reason_text
 from ..domain.contacts import display_name
 from ..domain.errors import N_, DomainError, NotFoundError, PermissionDenied
 from ..domain.scripts import Question
@@ -81,7 +82,7 @@ OBJECTIVE_LABELS = {
     "surveys": N_("Enquêtes complétées"), "promises": N_("Promesses de paiement et échéanciers"),
 }
 DIALER_FIELDS = ("dial_level", "abandon_rate", "abandon_cap", "occupancy", "agents_logged_in", "agents_free", "in_flight",
-                 "dials_today", "connected_today", "dropped_today")
+                 "dials_today", "connected_today", "dropped_today", "reason_label")
 
 
 @dataclass
@@ -166,7 +167,8 @@ class RuleCount:
 
     rule: str
     reference: str
-    message: str
+    #: the first stored reason of this rule (msgid, params, French message): shown through reason_text
+    reason: dict
     count: int
 
 
@@ -182,6 +184,8 @@ class DialerFigures:
     dials_today: int | None = None
     connected_today: int | None = None
     dropped_today: int | None = None
+    #: why the last pacing decision dialed what it did (a msgid: domain.pacing.REASON_LABELS)
+    reason_label: str | None = None
 
 
 @dataclass
@@ -413,8 +417,7 @@ def _blocked(session: Session, campaign_id: int, test: bool,
     for cc_id, _ in members:
         for reason in reasons.get(cc_id, (None, []))[1]:
             rule = str(reason.get("rule", ""))
-            entry = by_rule.setdefault(rule, RuleCount(rule, str(reason.get("reference", "")),
-                                                       str(reason.get("message", "")), 0))
+            entry = by_rule.setdefault(rule, RuleCount(rule, str(reason.get("reference", "")), dict(reason), 0))
             entry.count += 1
     listed = [BlockedContact(contact_id, display_name(contacts[contact_id]) if contact_id in contacts else "",
                              *reasons.get(cc_id, (None, []))) for cc_id, contact_id in shown]
@@ -624,7 +627,7 @@ def report_text(res: Results, w: Wording) -> str:
             "count": w.number(res.blocked_total)})
         for entry in res.blocked_by_rule[:3]:
             lines.append(_("  - %(rule)s (%(reference)s) : %(count)s.") % {
-                "rule": entry.message or entry.rule, "reference": entry.reference, "count": w.number(entry.count)})
+                "rule": reason_text(entry.reason, _) or entry.rule, "reference": entry.reference, "count": w.number(entry.count)})
     dropped = res.outcome_counts.get(Outcome.DROPPED.value, 0)
     if dropped:
         lines.append(_("- Appels abandonnés faute d'agent libre : %(count)s (%(share)s des tentatives).") % {

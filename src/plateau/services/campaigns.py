@@ -184,7 +184,7 @@ class TargetRow:
     attempts: int
     next_at: datetime | None
     last_outcome: str | None
-    #: when blocked: the calling rules' reasons of the latest refused dial ({"rule", "reference", "message"})
+    #: when blocked: the calling rules' reasons of the latest refused dial (Decision.stored_reasons(): rule, reference, message, msgid, params)
     reasons: list[dict] = field(default_factory=list)
 
 

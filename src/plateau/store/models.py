@@ -693,7 +693,7 @@ class DialAttempt(Base):
     test: Mapped[bool] = mapped_column(Boolean, default=False)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: [{"rule", "reference", "message"}] from domain.compliance.Decision
+    #: [{"rule", "reference", "message", "msgid", "params"}]: domain.compliance.Decision.stored_reasons()
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     #: what the simulated network will do: domain.phone_network.Response and after how long
     network_response: Mapped[str | None] = mapped_column(String(32))

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 from jinja2 import pass_context
 
 from ..domain.campaigns import DIALING_STATUSES, OUTCOME_LABELS, STATUS_LABELS, TYPE_LABELS
+from ..domain.compliance import reason_text
 from ..domain.errors import N_, DomainError
 from ..services import campaign_results as results_service
 from ..services.context import Actor, Context
@@ -161,7 +162,7 @@ def csv_rows(res: results_service.Results) -> list[list[str]]:
         add(_("Règles d'appel bloquantes"), f"{entry.rule} ({entry.reference})", _("Contacts bloqués"), _n(entry.count))
     for blocked in res.blocked:
         for reason in blocked.reasons or [{}]:
-            add(_("Contacts bloqués"), blocked.name, str(reason.get("rule", "")), str(reason.get("message", "")))
+            add(_("Contacts bloqués"), blocked.name, str(reason.get("rule", "")), reason_text(reason, _) if reason else "")
     for question in res.survey:
         section = _("Enquête : %(question)s") % {"question": question.label}
         add(section, "", _("Réponses"), _n(question.answered))

@@ -57,6 +57,16 @@ env.filters.update(local_time=local_time, phone=phone, duration=duration, error_
 env.globals.update(LOCALES=i18n.LOCALES, translate=i18n.gettext)
 
 
+def reason_text(reason) -> str:
+    """A calling-rule refusal (stored on a dial attempt) in the reader's language."""
+    from ..domain.compliance import reason_text as render
+
+    return render(reason, i18n.gettext)
+
+
+env.filters.update(reason_text=reason_text)
+
+
 def render_string(name: str, **context) -> str:
     return env.get_template(name).render(**context)
 
