@@ -138,7 +138,7 @@ def check_dial(session: Session, *, number: str, contact: Contact | None, campai
     the French profile refuses it as masked).
 
     Store the answer on the ``DialAttempt`` row: ``allowed=decision.allowed``,
-    ``reasons=decision.to_dict()["reasons"]``; only allowed rows count as
+    ``reasons=decision.stored_reasons()`` (shown with ``reason_text``); only allowed rows count as
     calls or attempts for the next checks. ``decision.retry_at`` says when
     waiting would let the call through (None: never by waiting).
 
