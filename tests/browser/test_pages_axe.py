@@ -258,6 +258,9 @@ def test_outbound_pages(demo_floor, browser):
     visit(page, f"{base}/campaigns/advisors", "advisors")
     visit(page, f"{base}/campaigns/advisors/{advisor}", "an advisor's day")
     visit(page, f"{base}/compliance", "calling rules")
+    visit(page, f"{base}/frameworks", "competency frameworks")
+    visit(page, f"{base}/frameworks/filea-appels-sortants", "the FILEA framework")
+    visit(page, f"{base}/frameworks/mc-acvd?q=reformulation", "the MC framework, searched")
     visit(page, f"{base}/contacts/{ids['karim']}/consents", "a contact's consents")
 
     agent = _login(browser, base, AGENT)
