@@ -107,7 +107,7 @@ def test_skills_route_calls_while_the_wallboard_follows_and_a_call_is_listened_t
 
     before = supervisor.evaluate("() => document.activeElement && document.activeElement.id")
     # the desktop has settled after the answer (the script panel comes last)
-    expect(bilal.locator("#script-panel")).to_contain_text("pas de script d'appel", timeout=SHORT)
+    expect(bilal.locator("#script-panel")).to_contain_text("Pas de script d'appel", timeout=SHORT)
     tab_to(bilal, "#say-text")
     bilal.keyboard.type("Bonjour, Bilal à votre écoute.")
     bilal.keyboard.press("Enter")
