@@ -124,9 +124,9 @@ def csv_rows(res: results_service.Results) -> list[list[str]]:
     v = res.values
     for measure, value in ((_("Tentatives"), _n(v["attempts"])), (_("Contacts joints"), _n(v["reached"])),
                            (_("Contacts argumentés"), _n(v["argued"])), (_("Succès"), _n(v["successes"])),
-                           (_("Taux de joignabilité (%)"), _pct(v["reach_rate"])),
-                           (_("Taux d'argumentation (%)"), _pct(v["argue_rate"])),
-                           (_("Taux de succès (%)"), _pct(v["success_rate"])),
+                           (_("Taux de joignabilité") + " (%)", _pct(v["reach_rate"])),
+                           (_("Taux d'argumentation") + " (%)", _pct(v["argue_rate"])),
+                           (_("Taux de succès") + " (%)", _pct(v["success_rate"])),
                            (_("Numérotations bloquées"), _n(res.blocked_dials)),
                            (_("Tentatives en cours"), _n(res.in_progress)),
                            (_("Rendez-vous"), _n(res.appointments)), (_("Ventes"), _n(res.sales)),
@@ -142,10 +142,10 @@ def csv_rows(res: results_service.Results) -> list[list[str]]:
     for objective in res.objectives:
         add(_("Objectifs"), _(objective.label), _("Objectif"), _n(objective.target, 2 if objective.key == "sales_amount" else 0))
         add(_("Objectifs"), _(objective.label), _("Réalisé"), _n(objective.achieved, 2 if objective.key == "sales_amount" else 0))
-        add(_("Objectifs"), _(objective.label), _("Réalisé (%)"), _pct(objective.share))
+        add(_("Objectifs"), _(objective.label), _("Réalisé") + " (%)", _pct(objective.share))
     for row in res.by_outcome:
         add(_("Issues des tentatives"), _(row.label), _("Nombre"), _n(row.values["count"]))
-        add(_("Issues des tentatives"), _(row.label), _("Part des tentatives (%)"), _pct(row.values["share"]))
+        add(_("Issues des tentatives"), _(row.label), _("Part des tentatives") + " (%)", _pct(row.values["share"]))
     for row in res.by_qualification:
         add(_("Qualifications"), row.label, _("Nombre"), _n(row.values["count"]))
     for section, breakdown in ((_("Par agent"), res.by_agent), (_("Par heure"), res.by_hour)):
@@ -173,8 +173,8 @@ def csv_rows(res: results_service.Results) -> list[list[str]]:
     if res.dialer is not None:
         d = res.dialer
         for measure, value in ((_("Niveau de numérotation"), _n(d.dial_level, 2) if d.dial_level is not None else ""),
-                               (_("Taux d'abandon du jour (%)"), _pct(d.abandon_rate)),
-                               (_("Taux d'occupation des agents (%)"), _pct(d.occupancy))):
+                               (_("Taux d'abandon du jour") + " (%)", _pct(d.abandon_rate)),
+                               (_("Taux d'occupation des agents") + " (%)", _pct(d.occupancy))):
             add(_("Numéroteur"), "", measure, value)
     return rows
 
