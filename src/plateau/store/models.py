@@ -864,3 +864,79 @@ class ComplianceSwitch(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- role plays and evaluation -------------------------------------------------------------
+
+
+class ScenarioAssignment(Base):
+    """A trainer assigning a role-play scenario to a trainee or to a whole team."""
+
+    __tablename__ = "scenario_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(64))  # data/scenarios code
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PracticeAttempt(Base):
+    """One role play ("mise en situation"): a trainee, a scenario, the call it made, its seed."""
+
+    __tablename__ = "practice_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(64), index=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), unique=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("scenario_assignments.id"))
+    #: the simulated caller is deterministic for this seed
+    seed: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: how the simulated caller ended: agreed | refused | hung_up | asked_supervisor | …
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    #: the trainee filled the self-assessment grid (results are shown only after)
+    self_assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Rating(Base):
+    """One judgement of one criterion on one call: append-only evidence ("preuve").
+
+    Who or what rated (``source``: auto, self, trainer, llm — an LLM only
+    proposes), when, why, and against which version of the grid: a framework
+    edited later does not change past ratings. A trainer's override is a new
+    row; the automatic one stays.
+    """
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_call_framework", "call_id", "framework", "criterion_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    framework: Mapped[str] = mapped_column(String(64))
+    #: a digest of the framework file the rating used
+    grid_version: Mapped[str] = mapped_column(String(64))
+    criterion_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(16))  # auto | self | trainer | llm
+    result: Mapped[str] = mapped_column(String(16))  # met | not_met | not_assessable
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    rated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CallFeedback(Base):
+    """A trainer's written feedback on a call (append-only, like ratings)."""
+
+    __tablename__ = "call_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
