@@ -20,7 +20,7 @@ users_app = typer.Typer(help="Utilisateurs.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 #: sub-command groups (name → module with ``app``) and single commands (module with ``register``)
-GROUPS = ["contacts", "ivr", "compliance", "frameworks"]
+GROUPS = ["contacts", "ivr", "compliance", "frameworks", "scenarios"]
 SINGLE = ["seed", "erlang", "simulate", "simulate_campaign"]
 
 
