@@ -35,6 +35,8 @@ from plateau.config import Settings
 from erlang import bench_erlang  # bench/erlang.py, beside this script
 from floor import bench_floor  # bench/floor.py: routing, event latency, plateau simulate
 from campaign import bench_campaign  # bench/campaign.py: plateau simulate-campaign, progressive vs predictive
+from assess import bench_assess  # bench/assess.py: assessing a 10-minute call against a framework
+from persona import bench_persona  # bench/persona.py: one reply of the simulated caller
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,6 +156,8 @@ def main() -> None:
     bench_erlang()  # bench/erlang.py: Erlang C staffing, Plateau against pyworkforce
     bench_floor()  # bench/floor.py: routing decisions/s, event latency to 500 desktops, plateau simulate
     bench_campaign()  # bench/campaign.py: outbound dialing, progressive and predictive side by side
+    bench_assess()  # bench/assess.py: the evaluator on a 10-minute call (aim: < 50 ms)
+    bench_persona()  # bench/persona.py: time to simulate one reply of a role-play caller
 
 
 if __name__ == "__main__":

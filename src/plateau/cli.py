@@ -20,8 +20,8 @@ users_app = typer.Typer(help="Utilisateurs.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 #: sub-command groups (name → module with ``app``) and single commands (module with ``register``)
-GROUPS = ["contacts", "ivr", "compliance", "frameworks", "scenarios"]
-SINGLE = ["seed", "erlang", "simulate", "simulate_campaign"]
+GROUPS = ["contacts", "ivr", "compliance", "frameworks", "scenarios", "calls"]
+SINGLE = ["seed", "erlang", "simulate", "simulate_campaign", "assess"]
 
 
 def context():
