@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from plateau.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from plateau.domain.errors import DomainError, NotFoundError, PermissionDenied, ValidationError
 from plateau.services import frameworks, ratings
 from plateau.services.ratings import Judgement
 from plateau.services.users import actor_for
@@ -126,3 +126,25 @@ def test_feedback_is_for_trainers_and_read_by_the_trainee(ctx, practice):
         "Belle reformulation, pensez au récapitulatif."]
     with pytest.raises(PermissionDenied):
         ratings.feedback_of(ctx, practice["other"], practice["call"])
+
+
+def test_a_double_submitted_self_assessment_is_saved_once_and_cannot_be_changed(ctx, practice):
+    answers = {c.id: "met" for c in practice["criteria"]}
+    assert ratings.self_assess(ctx, practice["trainee"], practice["call"], FILEA, answers) == 15
+    assert ratings.self_assess(ctx, practice["trainee"], practice["call"], FILEA, answers) == 0
+    with pytest.raises(DomainError, match="déjà enregistrée"):
+        ratings.self_assess(ctx, practice["trainee"], practice["call"], FILEA, {**answers, practice["criteria"][0].id: "not_met"})
+    with ctx.read() as session:
+        assert session.scalar(select(func.count()).select_from(Rating).where(Rating.source == "self")) == 15
+
+
+def test_an_agent_sees_the_results_of_a_real_call_only_after_self_assessing(ctx, practice):
+    now = ctx.now()
+    with ctx.unit() as session:
+        real = Call(state="closed", direction="inbound", caller_number="+33612345679", agent_id=practice["trainee"].id,
+                    created_at=now, state_since=now, declined_by=[])
+        session.add(real)
+    ratings.record_auto(ctx, real.id, FILEA, [Judgement(practice["criteria"][0].id, "met")])
+    assert ratings.grid(ctx, practice["trainee"], real.id, FILEA).hidden
+    ratings.self_assess(ctx, practice["trainee"], real.id, FILEA, {c.id: "met" for c in practice["criteria"]})
+    assert ratings.grid(ctx, practice["trainee"], real.id, FILEA).rows[0].auto.result == "met"

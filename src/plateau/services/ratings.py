@@ -10,9 +10,9 @@ row with a comment, and the automatic result stays beside it.
 ``grid()`` reads them back per criterion: the latest of each source, the
 effective result (the trainer's when there is one, else the automatic one),
 the whole history, and the overall result by the framework's rule. The
-trainee's own grid (MC C4.2) is filled before any result is shown: for a
-practice call, ``grid()`` hides the other sources from the trainee until
-they have self-assessed.
+agent's own grid (MC C4.2) is filled before any result is shown: ``grid()``
+hides the other sources from the call's agent until they have
+self-assessed against that framework (trainers see everything).
 """
 
 from __future__ import annotations
@@ -172,6 +172,13 @@ def self_assess(ctx: Context, actor: Actor, call_id: int, framework_code: str, a
         call = _call(session, call_id)
         if call.agent_id != actor.id:
             raise PermissionDenied(N_("Seul l'agent de l'appel remplit son auto-évaluation."))
+        before = {r.criterion_id: r.result for r in session.scalars(select(Rating).where(
+            Rating.call_id == call_id, Rating.framework == framework.code, Rating.source == "self"))}
+        if before:  # a double submission saves once; a second, different grid is refused
+            if before == {c.id: answers[c.id] for c in criteria}:
+                return 0
+            raise DomainError(N_("Votre auto-évaluation de cet appel est déjà enregistrée : elle ne se modifie pas."),
+                              "answers")
         session.add_all([Rating(call_id=call_id, framework=framework.code, grid_version=version,
                                 criterion_id=c.id, source="self", result=answers[c.id], evidence=[],
                                 rationale="", rated_by=actor.id, at=now) for c in criteria])
@@ -233,10 +240,9 @@ def grid(ctx: Context, actor: Actor, call_id: int, framework_code: str) -> Grid:
         _require_reader(call, actor)
         ratings = session.scalars(select(Rating).where(Rating.call_id == call_id, Rating.framework == framework.code)
                                   .order_by(Rating.id)).all()
-        attempt = session.scalars(select(PracticeAttempt).where(PracticeAttempt.call_id == call_id)).first()
         raters = {r.rated_by for r in ratings if r.rated_by}
         names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(raters)))} if raters else {}
-    hidden = (not _is_trainer(actor) and attempt is not None and attempt.self_assessed_at is None)
+    hidden = not _is_trainer(actor) and not any(r.source == "self" for r in ratings)
     rows = {c.id: CriterionRow(c.id, c.text, c.assessable) for c in framework.criteria()}
     for rating in ratings:
         row = rows.get(rating.criterion_id)

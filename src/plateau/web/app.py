@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 #: routers are registered here; each feature module exposes ``router``
 ROUTER_MODULES = ["auth", "desktop", "console", "events", "preferences", "calls", "contacts", "imports", "scripts", "knowledge",
                   "api", "wallboard", "kpis", "objectives", "staffing", "ivr", "queues_admin", "callbacks",
-                  "campaigns", "campaign_results", "campaign_work", "dialer", "compliance", "frameworks"]
+                  "campaigns", "campaign_results", "campaign_work", "dialer", "compliance", "frameworks", "review", "practice", "progress"]
 
 
 def create_app(ctx: Context | None = None, background: bool = True) -> FastAPI:
