@@ -148,3 +148,16 @@ def test_an_agent_sees_the_results_of_a_real_call_only_after_self_assessing(ctx,
     assert ratings.grid(ctx, practice["trainee"], real.id, FILEA).hidden
     ratings.self_assess(ctx, practice["trainee"], real.id, FILEA, {c.id: "met" for c in practice["criteria"]})
     assert ratings.grid(ctx, practice["trainee"], real.id, FILEA).rows[0].auto.result == "met"
+
+
+def test_a_practice_call_is_judged_on_its_scenario_s_criteria_only(ctx, practice):
+    with ctx.unit() as session:
+        session.scalars(select(PracticeAttempt)).one().scenario = "information-option-verte"
+    scenario_criteria = ["mc-acvd/C1.1/1", "mc-acvd/C1.1/2", "mc-acvd/C1.2/2", "mc-acvd/C1.2/3", "mc-acvd/C1.5/1",
+                         "mc-acvd/C1.5/2", "mc-acvd/C1.5/4", "mc-acvd/C1.5/6"]
+    grid = ratings.grid(ctx, practice["trainer"], practice["call"], "mc-acvd")
+    assert [row.id for row in grid.rows] == scenario_criteria
+    assert ratings.self_assess(ctx, practice["trainee"], practice["call"], "mc-acvd",
+                               {c: "met" for c in scenario_criteria}) == 8
+    # another framework than the scenario's: the whole grid
+    assert len(ratings.grid(ctx, practice["trainer"], practice["call"], FILEA).rows) == 15

@@ -105,7 +105,7 @@ def people(ctx):
             "chef": actor_for(make_user(ctx, "chef", role="supervisor", name="Chef Formateur"))}
 
 
-def _call(ctx, agent_id: int, scenario: str | None = "prospection-rdv-photovoltaique") -> int:
+def _call(ctx, agent_id: int, scenario: str | None = None) -> int:
     start = ctx.now()
     with ctx.unit() as session:
         call = Call(state="closed", direction="outbound", caller_number="+33612345678", agent_id=agent_id,
@@ -430,10 +430,11 @@ def test_the_evaluation_refuses_a_call_still_in_progress(ctx, people, chef):
     assert response.status_code == 422 and "pas encore clôturé" in response.text and _count(ctx) == 0
 
 
-def test_the_evaluation_stores_the_evaluators_results_with_evidence_on_the_quoted_turns(ctx, call_id, chef):
-    """The real evaluator on the stored call: the practice scenario's criteria are assessed, and each
+def test_the_evaluation_stores_the_evaluators_results_with_evidence_on_the_quoted_turns(ctx, people, chef):
+    """The real evaluator on a stored practice call: the scenario's criteria are assessed, and each
     quote it gives as evidence is found in the turn the page links it to."""
     client, token = chef
+    call_id = _call(ctx, people["lina"].id, scenario="prospection-rdv-photovoltaique")
     response = client.post(f"/calls/{call_id}/review/evaluate", data={"csrf_token": token, "framework": FILEA},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].endswith("done=evaluate#results")

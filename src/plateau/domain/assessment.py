@@ -42,7 +42,7 @@ from .errors import N_, NotFoundError
 from .frameworks import Criterion, Framework
 
 #: bumped when the rules in code change the way results come out (stored with each result)
-EVALUATOR_VERSION = "1"
+EVALUATOR_VERSION = "2"
 
 NO_CHECK = N_("Pas de vérification automatique pour ce critère.")
 HUMAN_ONLY = N_("À juger par une personne : %(why)s")

@@ -31,6 +31,7 @@ from .assessment_language import is_question, normalise
 from .assessment_results import MET, NOT_ASSESSABLE, NOT_MET, RESULTS, CheckResult, Evidence, number_text
 from .assessment_view import CallView, Found
 from .errors import N_
+from .persona_cues import language_of
 
 
 def _result(check: str, result: str, evidence: Iterable[Evidence], message: str, **params) -> CheckResult:
@@ -56,9 +57,129 @@ def _unobservable(view: CallView, check: str) -> CheckResult | None:
     absent = view.target_absent
     if absent is not None:
         return _result(check, NOT_ASSESSABLE, [view.quote(absent)], _TARGET_ABSENT, quote=_short(absent.text))
-    if not view.engaged:
+    if not _engaged(view):
         return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
     return None
+
+
+# --- how the checks read the conversation, beyond the view ----------------------------------------------------------
+
+
+def _engaged(view: CallView) -> bool:
+    """The conversation got going: the caller has spoken ``min_caller_turns`` times, or, on an inbound
+    call, stated their request at once (a first turn of ``substantive_answer_words`` words or more).
+
+    An inbound caller explains why they call before the agent asks anything (« votre facture, là,
+    480 euros… »): an agent who then leaves them without a reformulation, a question or a proposal
+    until they ask for a supervisor had every chance to show them, so those criteria are not met,
+    not « non observable »."""
+    if view.engaged:
+        return True
+    return view.call.direction == "inbound" and bool(view.caller) and view.substantive(view.caller[0])
+
+
+def _conversation(view: CallView) -> bool:
+    return _engaged(view) and view.target_absent is None
+
+
+def _caller_introduced(view: CallView) -> list[set[str]]:
+    """Per turn, the content words (stems) the caller had brought into the call before it: said by
+    the caller before the agent ever said them (a name, a date, a figure, a need…)."""
+    def compute() -> list[set[str]]:
+        agent_said: set[str] = set()
+        introduced: set[str] = set()
+        before = []
+        for turn in view.turns:
+            before.append(set(introduced))
+            stems = view.stems(view.whole[turn.index])
+            if turn.speaker == AGENT:
+                agent_said |= stems
+            else:
+                introduced |= stems - agent_said
+        return before
+    return view._memoised(("#caller_introduced",), compute)
+
+
+def _is_echo_question(view: CallView, turn: Turn, number: int) -> bool:
+    """« Vous voulez l'option verte ? » after « j'ai vu une Option Verte, j'aimerais comprendre… »: a
+    closed question made only of a few of the caller's words gives back the topic, not the message;
+    it is no reformulation (unless said as one: « si je comprends bien… », « …, c'est bien ça ? »)."""
+    raw, norm = view.sentences[turn.index][number], view.normalised[turn.index][number]
+    if not is_question(raw) or view.cue("reformulation").search(norm) or view.cue("feedback").search(norm):
+        return False
+    caller_turn = view.previous(turn)
+    if caller_turn is None or caller_turn.speaker != CALLER:
+        return False
+    own = view.stems(norm)
+    return own <= view.shared(norm, caller_turn) and len(own) <= view.p.reformulation_shared_words
+
+
+def _restates_information(view: CallView, turn: Turn, number: int) -> bool:
+    """« Je récapitule : Patrick Nguyen, responsable administratif, deux dépôts… »: a recap that gives
+    back what the caller told earlier in the call (``reformulation_shared_words`` of the words they
+    brought in) reformulates the information obtained, even long after the answers."""
+    norm = view.normalised[turn.index][number]
+    if turn.speaker != AGENT or not view.cue("recap").search(norm):
+        return False
+    return len(view.stems(norm) & _caller_introduced(view)[turn.index]) >= view.p.reformulation_shared_words
+
+
+def _reformulations(view: CallView) -> list[Found]:
+    """The agent's reformulations, one per turn: those of the view (a set phrase, or two of the
+    caller's new words) but not a bare echo question, and the recaps of the information obtained."""
+    def compute() -> list[Found]:
+        found = []
+        for turn in view.agent:
+            for number, raw in enumerate(view.sentences[turn.index]):
+                if (view.reformulation_in(turn, number) and not _is_echo_question(view, turn, number)) \
+                        or _restates_information(view, turn, number):
+                    found.append(Found(turn, number, raw, ""))
+                    break
+        return found
+    return view._memoised(("#reformulations",), compute)
+
+
+def _echoes_agreement(view: CallView, turn: Turn) -> bool:
+    """« Bon. Si c'est gratuit, sans engagement…, pourquoi pas. », « Envoyez-moi l'offre, et
+    rappelez-moi début juin » (after « je vous propose de vous envoyer l'offre et de vous rappeler
+    début juin »): the caller takes up the agent's own words to accept them. The objection
+    expressions in it (« engagement », « envoyez-moi ») repeat what the agent just said, and the
+    caller agrees (or picks the time offered): no reservation to explore or answer."""
+    previous = view.previous(turn, AGENT)
+    if previous is None or view.find("refusal", turn):
+        return False
+    said = view.stems(view.whole[previous.index])
+    found = view.cue("objection").findall(view.whole[turn.index])
+    words = [view.stems(f" {match} ") for match in found]
+    if not found or any(not stems or not stems <= said for stems in words):
+        return False
+    chose = view.is_proposal_turn(previous) is not None and view.mentions_time(view.whole[turn.index])
+    return bool(view.find("agreement", turn)) or chose
+
+
+def _reservations(view: CallView, objections_only: bool = False) -> list[Found]:
+    """The caller's reservations (``CallView.reservations``), less the agent's words taken up to accept."""
+    return [hit for hit in view.reservations(objections_only)
+            if not (hit.match in view.cue("objection").findall(view.whole[hit.turn.index])
+                    and _echoes_agreement(view, hit.turn))]
+
+
+def _proposals(view: CallView) -> list[Found]:
+    """The agent's proposals (``CallView.proposals``), read with what was recorded:
+
+    - a reformulation that names a date (« …votre contrat se termine fin juin, c'est bien ça ? ») is
+      not a choice of slots, even once a callback is booked;
+    - with a sale recorded, « je vous propose Horizon Fixe 3 ans » proposes the product sold: the
+      offer needs no action word (« rendez-vous », « rappel »…)."""
+    def compute() -> list[Found]:
+        found = [hit for hit in view.proposals()
+                 if view.is_proposal_turn(hit.turn) or not view.reformulation_in(hit.turn, hit.sentence)]
+        if view.call.events_of("sale"):
+            taken = {hit.turn.index for hit in found}
+            found += [hit for turn in view.agent if turn.index not in taken and (hit := view.find("proposal", turn))]
+            found.sort(key=lambda hit: hit.turn.index)
+        return found
+    return view._memoised(("#proposals",), compute)
 
 
 # --- the opening ------------------------------------------------------------------------------------------------
@@ -171,13 +292,17 @@ def identification(view: CallView) -> CheckResult:
         if hit is None:
             continue
         reply = view.reply_to(turn)
-        if reply is not None and not view.is_non_answer(reply):
+        if reply is not None and not view.is_non_answer(reply) and not view.find("absent", reply):
             return _result(check, MET, [view.quote(hit, "identification"), view.quote_turn(reply)],
                            N_("Vérifie l'identité de son interlocuteur (« %(quote)s »)."), quote=_short(hit.text))
-    if not view.engaged:
+    if not _engaged(view):
         return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
     return _result(check, NOT_MET, [view.quote_turn(t) for t in view.agent[:1]],
                    N_("Ne vérifie pas l'identité de son interlocuteur."))
+
+
+_OTHER_LANGUAGE = N_("Répliques en anglais, charte en français : la conformité d'une traduction est à juger par une "
+                     "personne.")
 
 
 def _charter(view: CallView, check: str, text: str, turns: list[Turn], share: float, missing: str, met: str,
@@ -185,6 +310,10 @@ def _charter(view: CallView, check: str, text: str, turns: list[Turn], share: fl
     if not text.strip():
         return _result(check, NOT_ASSESSABLE, [], missing)
     charter = text.replace("{agent}", " ").replace("{company}", " ").replace("{contact}", " ")
+    if turns and language_of(charter, normalise(charter)) != "en" and all(
+            language_of(t.text, view.whole[t.index]) == "en" for t in turns):
+        # a call held in English (MC ACVD S5) says the charter in translation: its words cannot match
+        return _result(check, NOT_ASSESSABLE, [view.quote_turn(t) for t in turns], _OTHER_LANGUAGE)
     wanted = view.stems(normalise(charter))
     said = set().union(*(view.stems(view.whole[t.index]) for t in turns)) if turns else set()
     if not wanted:
@@ -210,9 +339,14 @@ def greeting_charter(view: CallView) -> CheckResult:
 
 
 def closing_charter(view: CallView) -> CheckResult:
-    """The last turns follow the company's closing charter."""
+    """The last turns follow the company's closing charter; a call transferred at its end is closed by
+    the service that takes it over, not by this agent."""
     charter = view.call.charter
     closing = view.agent[-view.p.closing_agent_turns:] if view.agent else []
+    transfers = [e for e in view.call.events_of("transfer") if not closing or e.t >= closing[-1].t]
+    if charter is not None and charter.closing.strip() and transfers:
+        return _result("closing_charter", NOT_ASSESSABLE, [view.event(transfers[-1])],
+                       N_("Appel transféré : la prise de congé revient au service qui le reprend."))
     return _charter(view, "closing_charter", charter.closing if charter else "", closing,
                     view.p.charter_closing_share,
                     N_("Pas de charte de prise de congé connue pour cette entreprise."),
@@ -268,7 +402,7 @@ def active_listening(view: CallView) -> CheckResult:
     check = "active_listening"
     if (unobservable := _unobservable(view, check)) is not None:
         return unobservable
-    restated = view.reformulations()
+    restated = _reformulations(view)
     feedback = [hit for turn in view.agent if (hit := view.find("feedback", turn, questions_only=True))]
     feedback += [hit for hit in restated if is_question(hit.text) and hit not in feedback]
     evidence = [view.quote(h, "reformulation") for h in restated[:2]] + [view.quote(h, "feedback") for h in feedback[:2]]
@@ -281,8 +415,15 @@ def active_listening(view: CallView) -> CheckResult:
     if feedback:
         return _result(check, NOT_MET, evidence, N_("Vérifie la compréhension (« %(quote)s ») sans reformuler les "
                                                     "informations obtenues."), quote=_short(feedback[0].text))
-    return _result(check, NOT_MET, evidence, N_("Aucune reformulation ni question de vérification : l'écoute active "
-                                                "n'apparaît pas."))
+    return _result(check, NOT_MET, _unreformulated(view), N_("Aucune reformulation ni question de vérification : "
+                                                             "l'écoute active n'apparaît pas."))
+
+
+def _unreformulated(view: CallView) -> list[Evidence]:
+    """Where a reformulation was due and none came: the caller's turns that told something (a real
+    answer, ``substantive_answer_words`` or more) and that the agent went on from without restating."""
+    told = [turn for turn in view.caller if view.following(turn, AGENT, 1) and view.substantive(turn)]
+    return [view.quote_turn(turn, "not_reformulated") for turn in told[:3]]
 
 
 def reformulation(view: CallView) -> CheckResult:
@@ -290,11 +431,11 @@ def reformulation(view: CallView) -> CheckResult:
     check = "reformulation"
     if (unobservable := _unobservable(view, check)) is not None:
         return unobservable
-    restated = view.reformulations()
+    restated = _reformulations(view)
     if restated:
         return _result(check, MET, [view.quote(h, "reformulation") for h in restated[:3]],
                        N_("Reformule les propos de l'appelé (« %(quote)s »)."), quote=_short(restated[0].text))
-    return _result(check, NOT_MET, [], N_("Ne reformule jamais les propos de l'appelé."))
+    return _result(check, NOT_MET, _unreformulated(view), N_("Ne reformule jamais les propos de l'appelé."))
 
 
 def _answered(view: CallView) -> tuple[list[tuple[Turn, Turn]], list[Found]]:
@@ -321,6 +462,8 @@ def information_gathering(view: CallView) -> CheckResult:
     words = sum(view.words(reply) for _q, reply in answered)
     evidence = [view.quote_turn(reply, "answer") for _q, reply in answered[:4]] + [view.quote(h, "leading")
                                                                                   for h in leading[:2]]
+    asked = {question.index for question, _reply in answered}
+    unanswered = [turn for turn in view.agent if turn.index not in asked and view.info_questions(turn)]
     enough = len(answered) >= view.p.min_answered_questions or (
         len(answered) >= view.p.few_answered_questions and words >= view.p.few_answered_min_words)
     if enough:
@@ -330,6 +473,9 @@ def information_gathering(view: CallView) -> CheckResult:
     if leading:
         return _result(check, NOT_MET, evidence, N_("Questions orientées (« %(quote)s ») : les réponses de l'appelé ne "
                                                     "sont pas recueillies telles quelles."), quote=_short(leading[0].text))
+    for turn in unanswered[:3]:  # the questions left without a real answer
+        number = view.info_questions(turn)[0]
+        evidence.append(view.quote(Found(turn, number, view.sentences[turn.index][number], ""), "unanswered"))
     return _result(check, NOT_MET, evidence, N_("Peu d'informations obtenues : %(count)s question(s) avec une vraie "
                                                 "réponse."), count=len(answered))
 
@@ -350,7 +496,7 @@ def discovery(view: CallView) -> CheckResult:
         return _result(check, MET, [view.quote(hit, "open_question"), view.quote_turn(reply, "answer")],
                        N_("Fait exprimer les besoins de l'appelé par une question ouverte (« %(quote)s »)."),
                        quote=_short(hit.text))
-    for hit in view.reformulations():
+    for hit in _reformulations(view):
         reply = view.reply_to(hit.turn)
         if reply is not None and view.find("confirmation", reply):
             return _result(check, MET, [view.quote(hit, "reformulation"), view.quote_turn(reply, "answer")],
@@ -381,6 +527,9 @@ def open_questions(view: CallView) -> CheckResult:
     if len(opened) >= 2:
         return _result(check, MET, evidence, N_("Alterne les types de questions : %(open)s questions ouvertes, %(closed)s "
                                                 "fermées ou alternatives."), open=len(opened), closed=closed)
+    shut = [Found(turn, n, view.sentences[turn.index][n], "") for turn in view.agent for n in view.questions(turn)
+            if view.cue("open_question").search(view.normalised[turn.index][n]) is None]
+    evidence += [view.quote(h, "closed_question") for h in shut[:3]]
     return _result(check, NOT_MET, evidence, N_("Questions presque toutes fermées : %(open)s question(s) ouverte(s) "
                                                 "pour %(closed)s fermée(s)."), open=len(opened), closed=closed)
 
@@ -397,7 +546,7 @@ def elicit_objections(view: CallView) -> CheckResult:
     if asked:
         return _result(check, MET, [view.quote(h, "elicitation") for h in asked[:2]],
                        N_("Invite l'appelé à exprimer ses freins (« %(quote)s »)."), quote=_short(asked[0].text))
-    reservations = view.reservations()
+    reservations = _reservations(view)
     for reservation in reservations:
         probe = view.probes(reservation, view.p.reservation_window_agent_turns)
         if probe is not None:
@@ -438,7 +587,7 @@ def objection_handling(view: CallView) -> CheckResult:
     absent = view.target_absent
     if absent is not None:
         return _result(check, NOT_ASSESSABLE, [view.quote(absent)], _TARGET_ABSENT, quote=_short(absent.text))
-    objections = view.reservations(objections_only=True)
+    objections = _reservations(view, objections_only=True)
     if not objections:
         return _result(check, NOT_ASSESSABLE, [], N_("Aucune objection de l'appelé à laquelle répondre."))
     untreated, evidence = [], []
@@ -490,13 +639,13 @@ def empathy(view: CallView) -> CheckResult:
 def proposal(view: CallView) -> CheckResult:
     """The agent states an action to take: appointment, order, update, callback, payment plan…"""
     check = "proposal"
-    found = view.proposals()
+    found = _proposals(view)
     actions = view.call.events_of("appointment", "callback", "payment_plan", "sale", "complaint_forwarded")
     evidence = [view.quote(h, "proposal") for h in found[:2]] + [view.event(e) for e in actions[:2]]
     if found:
         return _result(check, MET, evidence, N_("Énonce une proposition d'action (« %(quote)s »)."),
                        quote=_short(found[0].text))
-    if not view.conversation:
+    if not _conversation(view):
         return _unobservable(view, check) or _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION,
                                                      caller=len(view.caller))
     return _result(check, NOT_MET, evidence, N_("Aucune proposition d'action (rendez-vous, commande, mise à jour, "
@@ -506,9 +655,9 @@ def proposal(view: CallView) -> CheckResult:
 def agreement(view: CallView) -> CheckResult:
     """The caller explicitly agrees to the proposed action."""
     check = "agreement"
-    found = view.proposals()
+    found = _proposals(view)
     if not found:
-        if not view.engaged:
+        if not _engaged(view):
             return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
         return _result(check, NOT_MET, [], N_("Aucune proposition d'action : pas d'accord à obtenir."))
     first = found[0].turn
@@ -536,9 +685,9 @@ def agreement(view: CallView) -> CheckResult:
 def recap(view: CallView) -> CheckResult:
     """After the proposal, the agent restates what was agreed (date, time, what happens next)."""
     check = "recap"
-    found = view.proposals()
+    found = _proposals(view)
     if not found:
-        if not view.engaged:
+        if not _engaged(view):
             return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
         return _result(check, NOT_MET, [], N_("Pas de récapitulatif : aucun engagement n'a été proposé."))
     first = found[0].turn
@@ -564,7 +713,7 @@ def leave_taking(view: CallView) -> CheckResult:
     if hit is not None:
         return _result(check, MET, [view.quote(hit, "goodbye")], N_("Prend congé (« %(quote)s »)."),
                        quote=_short(hit.text))
-    if not view.engaged:
+    if not _engaged(view):
         return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
     return _result(check, NOT_MET, [view.quote_turn(t) for t in closing],
                    N_("Ne prend pas congé : aucune formule de fin d'appel dans ses dernières répliques."))
@@ -581,7 +730,7 @@ def satisfaction_question(view: CallView) -> CheckResult:
     if hit is not None:
         return _result(check, MET, [view.quote(hit, "satisfaction")], N_("Vérifie la satisfaction de l'appelé "
                                                                           "(« %(quote)s »)."), quote=_short(hit.text))
-    if not view.engaged:
+    if not _engaged(view):
         return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
     return _result(check, NOT_MET, [], N_("Ne vérifie pas la satisfaction de l'appelé avant de conclure."))
 
@@ -594,7 +743,7 @@ def caller_satisfaction(view: CallView) -> CheckResult:
     if hit is not None:
         return _result(check, MET, [view.quote(hit, "satisfaction")], N_("L'appelé se dit satisfait (« %(quote)s »)."),
                        quote=_short(hit.text))
-    if not view.engaged:
+    if not _engaged(view):
         return _result(check, NOT_ASSESSABLE, [], _NO_CONVERSATION, caller=len(view.caller))
     return _result(check, NOT_MET, [view.quote_turn(t) for t in last[-1:]],
                    N_("L'appelé n'exprime pas de satisfaction en fin d'appel."))
@@ -649,7 +798,7 @@ def crm_trace(view: CallView) -> CheckResult:
     if records:
         return _result(check, MET, evidence, N_("Appel qualifié « %(code)s » et %(count)s enregistrement(s) dans la fiche."),
                        code=code, count=len(records))
-    if not view.conversation:
+    if not _conversation(view):
         return _result(check, MET, evidence, N_("Appel court qualifié « %(code)s »."), code=code)
     return _result(check, NOT_MET, evidence, N_("Seule la qualification « %(code)s » est enregistrée : rien de "
                                                 "l'entretien n'est reporté dans la fiche."), code=code)

@@ -119,6 +119,23 @@ def _call(session: Session, call_id: int) -> Call:
     return call
 
 
+def assessed_criteria(session: Session, call_id: int, framework: Framework):
+    """The criteria a call is judged on: a practice call's scenario names its own (against its
+    framework); any other call is judged on the whole framework."""
+    attempt = session.scalars(select(PracticeAttempt).where(PracticeAttempt.call_id == call_id)).first()
+    if attempt is not None:
+        from . import scenarios  # the scenarios build on frameworks, not the other way round
+
+        try:
+            ref = scenarios.get(attempt.scenario).framework
+        except DomainError:
+            ref = None
+        if ref is not None and ref.code == framework.code and ref.criteria:
+            wanted = set(ref.criteria)
+            return tuple(c for c in framework.criteria() if c.id in wanted)
+    return framework.criteria()
+
+
 def _is_trainer(actor: Actor) -> bool:
     return actor.is_supervisor
 
@@ -159,7 +176,8 @@ def record_auto(ctx: Context, call_id: int, framework_code: str, judgements: Ite
 def self_assess(ctx: Context, actor: Actor, call_id: int, framework_code: str, answers: dict[str, str]) -> int:
     """The trainee's own grid for their call: every criterion answered, or nothing is saved."""
     framework = _framework(framework_code)
-    criteria = framework.criteria()
+    with ctx.read() as session:
+        criteria = assessed_criteria(session, call_id, framework)
     errors = {}
     for criterion in criteria:
         error = _check_result(criterion.id, answers.get(criterion.id, ""))
@@ -240,10 +258,11 @@ def grid(ctx: Context, actor: Actor, call_id: int, framework_code: str) -> Grid:
         _require_reader(call, actor)
         ratings = session.scalars(select(Rating).where(Rating.call_id == call_id, Rating.framework == framework.code)
                                   .order_by(Rating.id)).all()
+        criteria = assessed_criteria(session, call_id, framework)
         raters = {r.rated_by for r in ratings if r.rated_by}
         names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(raters)))} if raters else {}
     hidden = not _is_trainer(actor) and not any(r.source == "self" for r in ratings)
-    rows = {c.id: CriterionRow(c.id, c.text, c.assessable) for c in framework.criteria()}
+    rows = {c.id: CriterionRow(c.id, c.text, c.assessable) for c in criteria}
     for rating in ratings:
         row = rows.get(rating.criterion_id)
         if row is None:  # a criterion a later grid no longer has: kept in the table, not in this view
