@@ -154,6 +154,8 @@ def _call_events(session, call: Call, at, names: _Names) -> list[dict]:
                 event["by"] = "agent"
             elif row.actor_id is not None and row.actor_id == call.caller_user_id:
                 event["by"] = "caller"
+            elif data.get("by") in ("agent", "caller"):  # the simulated caller of a practice call hung up
+                event["by"] = data["by"]
         elif kind == "transfer":
             if data.get("queue_id"):
                 queue = session.get(Queue, data["queue_id"])

@@ -331,9 +331,10 @@ def tick(ctx: Context) -> None:
     if waiting:
         _apply_waiting_rules(ctx)
     route_waiting(ctx)
-    from . import dialer  # the dialer builds on this module
+    from . import dialer, practice  # both build on this module
 
     dialer.tick(ctx)  # outbound campaigns: the network's responses, hand-offs, pacing
+    practice.tick(ctx)  # practice calls: outbound pick-ups, the simulated caller's patience
 
 
 #: a call overflows at most this many times (A → B → A loops end)
@@ -446,6 +447,10 @@ def _expire_rings(ctx: Context) -> None:
             timeout = prefs_rules.effective(agent.prefs if agent else None)["ring_timeout_s"]
             if (now - as_utc(call.state_since)).total_seconds() < timeout:
                 continue
+            from . import practice
+
+            if practice.ring_out(session, call, now):  # a simulated caller hangs up: it rings nobody else
+                continue
             agent_id = call.agent_id
             call.declined_by = [*(call.declined_by or []), agent_id]
             _apply(session, call, CallAction.RING_TIMEOUT, now, actor_id=None, data={"agent_id": agent_id},
@@ -496,6 +501,9 @@ def _agent_action(ctx: Context, actor: Actor, call_id: int, action: CallAction, 
         if call.state == already:
             return call
         _apply(session, call, action, now, actor.id)
+        from . import practice
+
+        practice.on_event(session, call, str(action), now)  # a simulated caller notices holds
         return call
 
 
@@ -514,11 +522,6 @@ def transfer(ctx: Context, actor: Actor, call_id: int, queue_id: int | None = No
             queue = session.get(Queue, queue_id)
             if queue is None or not queue.active:
                 raise ValidationError({"target": DomainError(N_("File d'attente inconnue."), "target")})
-            call.queue_id = queue.id
-            call.target_agent_id = None
-            call.target_team_id = None
-            call.priority = queue.priority
-            call.queued_at = now  # the new queue's delays count from the transfer
             data["queue_id"] = queue.id
         else:
             if agent_id == actor.id:
@@ -528,8 +531,20 @@ def transfer(ctx: Context, actor: Actor, call_id: int, queue_id: int | None = No
             if target is None or presence is None or presence.state != AgentState.AVAILABLE \
                     or presence.campaign_id is not None:  # an agent on a campaign takes only its calls
                 raise ValidationError({"target": DomainError(N_("Cet agent n'est pas disponible : choisissez-en un autre ou une file."), "target")})
-            call.target_agent_id = target.id
             data["agent_id"] = target.id
+        next_state(CallState(call.state), CallAction.TRANSFER)  # refused here, before anything moves
+        from . import practice
+
+        if practice.transfer(session, call, data, now, actor.id):  # a simulated colleague takes the caller
+            return call
+        if queue_id:
+            call.queue_id = queue.id
+            call.target_agent_id = None
+            call.target_team_id = None
+            call.priority = queue.priority
+            call.queued_at = now  # the new queue's delays count from the transfer
+        else:
+            call.target_agent_id = target.id
         call.transfer_note = note or None
         _apply(session, call, CallAction.TRANSFER, now, actor.id, data=data, extra_recipients={actor.id})
         call.agent_id = None
@@ -559,6 +574,10 @@ def hang_up(ctx: Context, actor: Actor, call_id: int) -> Call:
             _apply(session, call, CallAction.HANG_UP, now, actor.id, data={"by": "agent" if is_agent else "caller"})
             call.ended_at = now
             change_state(session, call.agent_id, AgentState.WRAP_UP, now, call_id=call.id)
+            if is_agent:
+                from . import practice
+
+                practice.on_event(session, call, "hangup", now)  # a simulated caller's outcome is settled
             return call
         if not is_caller:
             raise IllegalTransition(N_("Cet appel n'est pas en cours : il ne peut pas être raccroché."))
@@ -597,6 +616,10 @@ def say(ctx: Context, actor: Actor, call_id: int, text: str) -> Utterance:
         payload = {"call_id": call.id, "id": utterance.id, "speaker": speaker, "text": text, "at": now.isoformat()}
         for user_id in _recipients(call):
             emit(session, user_channel(user_id), "utterance", payload, now)
+        if speaker == "agent":
+            from . import practice
+
+            practice.on_agent_turn(session, call, utterance, now)  # a simulated caller answers
         return utterance
 
 
@@ -676,6 +699,10 @@ def close(ctx: Context, actor: Actor, call_id: int, disposition_id: int | None, 
                data={"disposition": disposition.code, "callback": due.isoformat() if due else None})
         call.closed_at = now
         change_state(session, actor.id, AgentState.AVAILABLE, now, call_id=call.id)
+        from . import practice
+
+        practice.on_close(session, call, now)
+    practice.after_close(ctx, call.id)  # a practice call: the automatic evaluation, once the close is committed
     route_waiting(ctx)
     return call
 
@@ -880,6 +907,12 @@ def _call_dispositions(session: Session, call: Call) -> list[Disposition]:
             select(Disposition).join(CampaignDisposition, CampaignDisposition.disposition_id == Disposition.id)
             .where(CampaignDisposition.campaign_id == call.campaign_id)
             .order_by(CampaignDisposition.position, Disposition.label)))
+    if call.queue_id is None or call.direction == Direction.OUTBOUND:  # only practice calls have neither
+        from . import practice
+
+        special = practice.dispositions(session, call)
+        if special is not None:
+            return special
     return _dispositions(session, call.queue_id)
 
 

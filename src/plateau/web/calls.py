@@ -25,6 +25,14 @@ ACTION_LABELS = {
     "abandon": N_("Abandonné par l'appelant"),
     "close": N_("Qualifié et clôturé"),
     "contact": N_("Fiche client associée"),
+    "persona": N_("Correspondant simulé (entraînement)"),
+    "connect": N_("Mis en relation"),
+    "fail": N_("Non joint"),
+    "drop": N_("Abandonné par le numéroteur"),
+    "enqueue": N_("Entré dans la file"),
+    "deflect": N_("Terminé sans agent"),
+    "overflow": N_("Débordement vers une autre file"),
+    "take_over": N_("Repris par le superviseur"),
 }
 
 
