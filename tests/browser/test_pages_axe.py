@@ -271,6 +271,20 @@ def test_outbound_pages(demo_floor, browser):
     check(agent, "agent desktop (working a campaign)")
 
 
+def test_training_pages(demo_floor, browser):
+    """The Entraînement page and the progress page, for a trainer (assignment form, team view) and a trainee."""
+    base = demo_floor.url
+    with demo_floor.ctx.read() as session:
+        team = session.scalars(select(User.team_id).where(User.username == AGENT[0])).one()
+    page = _login(browser, base, SUPERVISOR)
+    visit(page, f"{base}/practice", "practice (trainer)")
+    visit(page, f"{base}/progress", "progress (nobody chosen)")
+    visit(page, f"{base}/progress?team_id={team}&framework=filea-appels-sortants", "progress (a team)")
+    agent = _login(browser, base, AGENT)
+    visit(agent, f"{base}/practice", "practice (trainee)")
+    visit(agent, f"{base}/progress", "progress (own)")
+
+
 def test_knowledge_preferences_and_languages_as_an_agent(demo_floor, browser):
     base = demo_floor.url
     page = _login(browser, base, AGENT)

@@ -157,7 +157,7 @@ def csv_rows(report: progress.Progress) -> list[list[str]]:
                               report.period.first.isoformat(), report.period.last.isoformat()], []]
     rows += [[gettext("Compétences semaine par semaine")],
              [gettext("Élément"), gettext("Intitulé"), gettext("Semaine du"), gettext("Critères acquis"),
-              gettext("Critères évalués"), gettext("Part acquise (%)"), gettext("Appels")]]
+              gettext("Critères évalués"), gettext("Part acquise") + " (%)", gettext("Appels")]]
     for row in [*report.competencies, report.overall]:
         element = row.unit.id if row.unit else report.framework.code
         title = row.unit.title if row.unit else gettext("Ensemble du référentiel")
@@ -168,7 +168,7 @@ def csv_rows(report: progress.Progress) -> list[list[str]]:
                      _csv_share(row.total.share), str(row.total.calls)])
     rows += [[], [gettext("Mises en situation par scénario")],
              [gettext("Scénario"), gettext("Titre"), gettext("Référentiel"), gettext("Tentatives"),
-              gettext("Dernière tentative"), gettext("Dernière issue"), gettext("Meilleur score (%)"),
+              gettext("Dernière tentative"), gettext("Dernière issue"), gettext("Meilleur score") + " (%)",
               gettext("En attente d'auto-évaluation")]]
     for s in report.scenarios:
         outcome = gettext(s.outcome_label) if s.outcome_translatable else s.outcome_label
@@ -186,7 +186,7 @@ def csv_rows(report: progress.Progress) -> list[list[str]]:
     if report.scope == "team":
         rows += [[], [gettext("Par stagiaire")],
                  [gettext("Stagiaire"), gettext("Appels évalués"), gettext("Critères acquis"),
-                  gettext("Critères évalués"), gettext("Part acquise (%)"), gettext("Mises en situation"),
+                  gettext("Critères évalués"), gettext("Part acquise") + " (%)", gettext("Mises en situation"),
                   gettext("Temps d'entraînement (s)")]
                  + [f"{unit.code} (%)" for unit in (row.unit for row in report.competencies)]]
         for t in report.trainees:
