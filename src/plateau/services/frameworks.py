@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Iterable
 
 from ..config import DATA_DIR
-from ..domain.errors import N_, NotFoundError, ValidationError
+from ..domain.errors import N_, NotFoundError
 from ..domain.frameworks import Criterion, Framework, FrameworkError, Node, parse_framework, search as _search
 from ..domain.frameworks import SearchResult
+from . import data_files
 
 FRAMEWORK_DIR = DATA_DIR / "frameworks"
 
@@ -42,10 +43,7 @@ class FileCheck:
 
 def framework_files(directory: Path | None = None) -> list[Path]:
     """The framework files of a directory (``*.yaml``), by name; README and others are skipped."""
-    folder = Path(directory or FRAMEWORK_DIR)
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.glob("*.yaml") if path.is_file())
+    return data_files.yaml_files(Path(directory or FRAMEWORK_DIR))
 
 
 @lru_cache(maxsize=64)
@@ -56,53 +54,21 @@ def _parse(path: str, _mtime_ns: int, _size: int) -> Framework:
 
 def read_framework(path: Path) -> Framework:
     """One file, checked; ValidationError (errors naming the file and line) when it is wrong."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-        return _parse(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    except FileNotFoundError:
-        raise _file_error(path, N_("fichier introuvable.")) from None
-    except IsADirectoryError:
-        raise _file_error(path, N_("c'est un dossier, pas un fichier YAML.")) from None
-    except UnicodeDecodeError:
-        raise _file_error(path, N_("le fichier n'est pas en UTF-8.")) from None
-    except OSError as exc:
-        raise _file_error(path, N_("lecture impossible (%(reason)s)."), reason=exc.strerror or str(exc)) from None
-
-
-def _file_error(path: Path, message: str, **params) -> ValidationError:
-    return ValidationError({"001": FrameworkError(message, file=path.name, **params)})
+    return data_files.read_checked(path, _parse, FrameworkError)
 
 
 def check_files(paths: Iterable[Path] | None = None, directory: Path | None = None) -> list[FileCheck]:
     """Check the given files (by default every file of the directory), each on its own,
     then across files: two files must not declare the same code."""
     chosen = [Path(p) for p in paths] if paths is not None else framework_files(directory)
-    results: list[FileCheck] = []
-    codes: dict[str, Path] = {}
-    for path in chosen:
-        try:
-            framework = read_framework(path)
-        except ValidationError as exc:
-            results.append(FileCheck(path, None, tuple(exc.errors.values())))
-            continue
-        if framework.code in codes:
-            error = FrameworkError(N_("le code « %(code)s » est déjà celui de %(other)s : chaque référentiel a son "
-                                      "propre code."), file=path.name, field_name="code", code=framework.code,
-                                   other=codes[framework.code].name)
-            results.append(FileCheck(path, None, (error,)))
-            continue
-        codes[framework.code] = path
-        results.append(FileCheck(path, framework))
-    return results
+    return data_files.check_codes(chosen, read_framework, FileCheck, FrameworkError, N_(
+        "le code « %(code)s » est déjà celui de %(other)s : chaque référentiel a son propre code."))
 
 
 def load_frameworks(directory: Path | None = None) -> dict[str, Framework]:
     """Every framework of the directory by code; ValidationError listing all problems if one is wrong."""
     checks = check_files(directory=directory)
-    errors = [error for check in checks for error in check.errors]
-    if errors:
-        raise ValidationError({f"{n:03d}": error for n, error in enumerate(errors, 1)})
+    data_files.all_or_nothing(checks)
     return {check.framework.code: check.framework for check in checks}
 
 

@@ -27,6 +27,7 @@ from ..domain.errors import N_, DomainError, NotFoundError, ValidationError
 from ..domain.persona import Persona, PersonaState
 from ..domain.scenarios import References, Scenario, ScenarioError, ScriptRef, parse_replies, parse_scenario
 from ..domain.scripts import parse_script
+from . import data_files
 
 SCENARIO_DIR = DATA_DIR / "scenarios"
 REPLIES_DIR = SCENARIO_DIR / "replies"
@@ -48,10 +49,7 @@ class FileCheck:
 
 def scenario_files(directory: Path | None = None) -> list[Path]:
     """The scenario files of a directory (``*.yaml``, by name; the ``replies`` folder is not one)."""
-    folder = Path(directory or SCENARIO_DIR)
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.glob("*.yaml") if path.is_file())
+    return data_files.yaml_files(Path(directory or SCENARIO_DIR))
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -149,23 +147,10 @@ def _parse(path: str, _mtime_ns: int, _size: int, replies_dir: str, stamps: tupl
 
 def read_scenario(path: Path, replies_dir: Path | None = None) -> Scenario:
     """One file, checked; ValidationError (errors naming the file and line) when it is wrong."""
-    path = Path(path)
     folder = Path(replies_dir or REPLIES_DIR)
-    try:
-        stat = path.stat()
-        return _parse(str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(folder), _dependencies(folder))
-    except FileNotFoundError:
-        raise _file_error(path, N_("fichier introuvable.")) from None
-    except IsADirectoryError:
-        raise _file_error(path, N_("c'est un dossier, pas un fichier YAML.")) from None
-    except UnicodeDecodeError:
-        raise _file_error(path, N_("le fichier n'est pas en UTF-8.")) from None
-    except OSError as exc:
-        raise _file_error(path, N_("lecture impossible (%(reason)s)."), reason=exc.strerror or str(exc)) from None
-
-
-def _file_error(path: Path, message: str, **params) -> ValidationError:
-    return ValidationError({"001": ScenarioError(message, file=path.name, **params)})
+    return data_files.read_checked(
+        path, lambda key, mtime_ns, size: _parse(key, mtime_ns, size, str(folder), _dependencies(folder)),
+        ScenarioError)
 
 
 def check_files(paths: Iterable[Path] | None = None, directory: Path | None = None,
@@ -173,31 +158,16 @@ def check_files(paths: Iterable[Path] | None = None, directory: Path | None = No
     """Check the given files (by default every scenario of the directory), then across files: one code
     per scenario. Problems of the shared files they depend on (replies, frameworks) come first."""
     chosen = [Path(p) for p in paths] if paths is not None else scenario_files(directory)
-    results: list[FileCheck] = list(_current(replies_dir).problems)
-    codes: dict[str, Path] = {}
-    for path in chosen:
-        try:
-            scenario = read_scenario(path, replies_dir)
-        except ValidationError as exc:
-            results.append(FileCheck(path, None, tuple(_as_scenario_error(e) for e in exc.errors.values())))
-            continue
-        if scenario.code in codes:
-            error = ScenarioError(N_("le code « %(code)s » est déjà celui de %(other)s : chaque scénario a son propre "
-                                     "code."), file=path.name, field_name="code", code=scenario.code,
-                                  other=codes[scenario.code].name)
-            results.append(FileCheck(path, None, (error,)))
-            continue
-        codes[scenario.code] = path
-        results.append(FileCheck(path, scenario))
-    return results
+    return list(_current(replies_dir).problems) + data_files.check_codes(
+        chosen, lambda path: read_scenario(path, replies_dir), FileCheck, ScenarioError,
+        N_("le code « %(code)s » est déjà celui de %(other)s : chaque scénario a son propre code."),
+        wrap=_as_scenario_error)
 
 
 def load_scenarios(directory: Path | None = None) -> dict[str, Scenario]:
     """Every scenario of the directory by code; ValidationError listing all problems if one is wrong."""
     checks = check_files(directory=directory)
-    errors = [error for check in checks for error in check.errors]
-    if errors:
-        raise ValidationError({f"{n:03d}": error for n, error in enumerate(errors, 1)})
+    data_files.all_or_nothing(checks)
     return {check.scenario.code: check.scenario for check in checks}
 
 
